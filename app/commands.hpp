@@ -1,0 +1,19 @@
+#pragma once
+// Each area registers its subcommands here; main.cpp only wires them together.
+#include <string>
+
+#include <CLI/CLI.hpp>
+
+namespace glasslab::app {
+
+/// $GLASSLAB_DB, else $XDG_DATA_HOME/glasslab/glasslab.sqlite, else ~/.local/share/glasslab/glasslab.sqlite.
+std::string default_db_path();
+
+void add_run_commands(CLI::App& app);             ///< run, check, runs, export, resume
+void add_sim_linkam_command(CLI::App& sim);       ///< glasslab sim linkam
+void add_sim_rheometer_command(CLI::App& sim);    ///< glasslab sim rheometer
+void add_sim_xrd_command(CLI::App& sim);          ///< glasslab sim xrd (trigger box + detector)
+void add_import_commands(CLI::App& app);          ///< glasslab import trios
+void add_analyze_command(CLI::App& app);          ///< glasslab analyze
+
+}  // namespace glasslab::app

@@ -1,0 +1,29 @@
+#!/usr/bin/env bash
+# Installs the Debian 12 packages glasslab builds and tests with, only those missing.
+# Idempotent: a second call on a set-up machine installs nothing and asks no registry.
+set -euo pipefail
+
+packages=(
+  build-essential cmake pkg-config git
+  libserialport-dev libusb-1.0-0-dev libsqlite3-dev sqlite3
+  libboost-dev libboost-system-dev libeigen3-dev libfftw3-dev
+  libspdlog-dev libfmt-dev nlohmann-json3-dev libtomlplusplus-dev libcli11-dev
+  doctest-dev libbenchmark-dev gnuplot-nox
+  python3 python3-numpy python3-scipy
+)
+
+missing=()
+for p in "${packages[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+
+if [ ${#missing[@]} -eq 0 ]; then
+  exit 0
+fi
+
+echo "glasslab setup: installing ${missing[*]}" >&2
+SUDO=""
+[ "$(id -u)" -eq 0 ] || SUDO="sudo"
+export DEBIAN_FRONTEND=noninteractive
+$SUDO apt-get update -qq
+$SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
