@@ -9,7 +9,9 @@ namespace glasslab::app {
 /// $GLASSLAB_DB, else $XDG_DATA_HOME/glasslab/glasslab.sqlite, else ~/.local/share/glasslab/glasslab.sqlite.
 std::string default_db_path();
 
-void add_run_commands(CLI::App& app);             ///< run, check, runs, export, resume
+void add_run_commands(CLI::App& app);             ///< run, resume
+void add_check_command(CLI::App& app);            ///< glasslab check FILE
+void add_store_commands(CLI::App& app);           ///< runs, export
 void add_sim_linkam_command(CLI::App& sim);       ///< glasslab sim linkam
 void add_sim_rheometer_command(CLI::App& sim);    ///< glasslab sim rheometer
 void add_sim_xrd_command(CLI::App& sim);          ///< glasslab sim xrd (trigger box + detector)

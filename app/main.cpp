@@ -25,6 +25,8 @@ int main(int argc, char** argv) {
   app.require_subcommand(1);
 
   glasslab::app::add_run_commands(app);
+  glasslab::app::add_check_command(app);
+  glasslab::app::add_store_commands(app);
   auto* sim = app.add_subcommand("sim", "Run a simulated instrument that speaks the real wire protocol");
   sim->require_subcommand(1);
   glasslab::app::add_sim_linkam_command(*sim);
