@@ -87,6 +87,22 @@ struct DmaPoint {
   int step_index = -1;
 };
 
+/// The Seq result of one frame (analysis issue), stored next to the frame (table frame_analysis).
+/// Recording the same (run, frame_index) again replaces the earlier result.
+struct FrameAnalysis {
+  RunId run_id = 0;                        ///< 0: the run most recently begun by the store
+  int frame_index = 0;
+  std::optional<double> rho0_per_A3;       ///< number density used (fitted or given)
+  bool rho0_fitted = false;                ///< true: fitted from the low-r slope
+  std::optional<double> r_min_A;           ///< excluded-volume cut-off, when used
+  double r_max_A = 0;                      ///< upper integration limit
+  std::optional<double> seq_kB_per_atom;
+  std::optional<double> seq_J_per_mol_K;
+  std::string status;                      ///< "ok" or "failed"
+  std::string reason;                      ///< why it failed, empty when ok
+  std::int64_t analyzed_utc_ns = 0;        ///< when the analysis ran
+};
+
 std::string to_string(ExitStatus status);
 std::string to_string(EventLevel level);
 

@@ -1,0 +1,228 @@
+#include "acquisition/engine/run_engine.hpp"
+
+#include <algorithm>
+#include <cmath>
+
+#include <fmt/format.h>
+
+namespace glasslab::acquisition {
+
+namespace {
+constexpr auto kReadingWait = std::chrono::milliseconds(250);
+
+template <class... Ts>
+struct overloaded : Ts... {
+  using Ts::operator()...;
+};
+template <class... Ts>
+overloaded(Ts...) -> overloaded<Ts...>;
+}  // namespace
+
+RunEngine::RunEngine(const schedules::Schedule& schedule, linkam::LinkamDevice& stage, Recorder& recorder,
+                     const Clock& clock, EngineSettings settings)
+    : schedule_(schedule),
+      stage_(stage),
+      recorder_(recorder),
+      clock_(clock),
+      settings_(settings),
+      poller_(stage, recorder, clock, settings.poll_hz) {}
+
+void RunEngine::set_progress_callback(std::function<void(const RunProgress&)> callback) {
+  on_progress_ = std::move(callback);
+}
+
+void RunEngine::add_attachment(StepAttachment& attachment) { attachments_.push_back(&attachment); }
+
+void RunEngine::log_event(EventLevel level, const std::string& kind, const std::string& message) {
+  Event e;
+  e.t_mono_ns = clock_.mono_ns();
+  e.t_utc_ns = clock_.utc_ns_at(e.t_mono_ns);
+  e.level = level;
+  e.source = "engine";
+  e.kind = kind;
+  e.message = message;
+  recorder_.record(e);
+}
+
+void RunEngine::leave_safe() noexcept {
+  for (auto* attachment : active_attachments_) attachment->abandon("run ended");
+  active_attachments_.clear();
+  stage_.enter_safe_state(settings_.safe_state);
+  try {
+    log_event(EventLevel::info, "safe_state",
+              fmt::format("stage left in safe state '{}'",
+                          settings_.safe_state == linkam::SafeState::hold ? "hold" : "stop"));
+  } catch (...) {
+  }
+}
+
+RunStop RunEngine::execute(const std::atomic<bool>& abort_requested) {
+  RunStop stop;
+  run_start_mono_ns_ = clock_.mono_ns();
+  try {
+    stage_.connect();
+    log_event(EventLevel::info, "connected", "stage connected");
+    // LN2 pump in automatic mode: the controller runs it only when cooling needs it
+    // (reference/linkam-t95.md: cooling below ambient or faster than free cooling needs the pump).
+    stage_.set_pump_automatic();
+    poller_.start();
+    const auto first = poller_.wait_for_reading_after(0, std::chrono::seconds(10));
+    if (!first) throw DeviceError(poller_.fatal_error().value_or("no status reading from the stage within 10 s"));
+    last_sequence_ = first->sequence;
+    plan_ = schedules::make_plan(schedule_, first->reading.T_K);
+    log_event(EventLevel::info, "plan",
+              fmt::format("{} steps, planned {:.0f} s from {:.2f} K", schedule_.steps.size(), plan_.total_s,
+                          first->reading.T_K));
+    StepOutcome outcome{true, ExitStatus::success, ""};
+    for (std::size_t i = 0; i < schedule_.steps.size() && outcome.completed; ++i)
+      outcome = run_step(schedule_.steps[i], static_cast<int>(i), abort_requested);
+    stop.status = outcome.status;
+    stop.reason = outcome.completed ? "schedule completed" : outcome.reason;
+  } catch (const std::exception& e) {
+    stop.status = ExitStatus::failed;
+    stop.reason = e.what();
+  }
+  leave_safe();
+  poller_.stop();
+  if (stop.status != ExitStatus::success)
+    log_event(stop.status == ExitStatus::aborted ? EventLevel::warning : EventLevel::error, "run_end", stop.reason);
+  stop.stop_mono_ns = clock_.mono_ns();
+  stop.stop_utc_ns = clock_.utc_ns_at(stop.stop_mono_ns);
+  return stop;
+}
+
+RunEngine::StepOutcome RunEngine::run_step(const schedules::Step& step, int index,
+                                           const std::atomic<bool>& abort_requested) {
+  current_step_ = index;
+  step_start_mono_ns_ = clock_.mono_ns();
+  poller_.set_step_index(index);
+  const auto& planned = plan_.steps.at(static_cast<std::size_t>(index));
+  log_event(EventLevel::info, "step_start",
+            fmt::format("step {}/{} {}: {}", index + 1, schedule_.steps.size(), step.kind(), planned.description));
+  const double timeout_s = planned.duration_s * settings_.step_timeout_factor + settings_.step_timeout_margin_s;
+
+  for (auto* attachment : attachments_)
+    if (attachment->wants(step)) {
+      attachment->begin_step(step, index);
+      active_attachments_.push_back(attachment);
+    }
+
+  StepOutcome outcome = std::visit(
+      overloaded{
+          [&](const schedules::RampStep& ramp) {
+            return go_to(ramp.to_K, ramp.rate_K_per_min, timeout_s, abort_requested);
+          },
+          [&](const schedules::HoldStep& hold) {
+            const double approach = hold.approach_rate_K_per_min.value_or(settings_.approach_rate_K_per_min);
+            StepOutcome reached = go_to(hold.temperature_K, approach, timeout_s, abort_requested);
+            if (!reached.completed) return reached;
+            return wait_for_s(hold.duration_s, abort_requested);
+          },
+          [&](const auto&) {
+            return StepOutcome{false, ExitStatus::failed,
+                               fmt::format("{}: step {} ({}) needs the rheometer engine, which this run has not",
+                                           step.where.file, index + 1, step.kind())};
+          },
+      },
+      step.body);
+
+  for (auto* attachment : active_attachments_) attachment->end_step();
+  active_attachments_.clear();
+  const double took_s = (clock_.mono_ns() - step_start_mono_ns_) * 1e-9;
+  if (outcome.completed)
+    log_event(EventLevel::info, "step_end",
+              fmt::format("step {}/{} done in {:.1f} s (planned {:.1f} s)", index + 1, schedule_.steps.size(), took_s,
+                          planned.duration_s));
+  return outcome;
+}
+
+RunEngine::StepOutcome RunEngine::check_reading(const StageSnapshot& snapshot) {
+  const auto& r = snapshot.reading;
+  // EB1 policy (docs/reliability.md): open circuit and power surge end the run; a cooling rate
+  // the stage cannot hold is a warning and the step simply takes longer.
+  if (r.error_bits & 0x02)
+    return {false, ExitStatus::failed,
+            fmt::format("stage reports open circuit (EB1 bit1) at T={:.2f} K: sensor or stage disconnected", r.T_K)};
+  if (r.error_bits & 0x04)
+    return {false, ExitStatus::failed, fmt::format("stage reports power surge (EB1 bit2) at T={:.2f} K", r.T_K)};
+  if ((r.error_bits & 0x01) && !warned_cooling_rate_) {
+    warned_cooling_rate_ = true;
+    log_event(EventLevel::warning, "cooling_rate",
+              fmt::format("stage cannot hold the cooling rate {:.2f} K/min at T={:.2f} K (EB1 bit0)",
+                          r.rate_K_per_min, r.T_K));
+  }
+  for (auto* attachment : active_attachments_) attachment->on_stage_reading(r);
+  report_progress(snapshot);
+  return {true, ExitStatus::success, ""};
+}
+
+RunEngine::StepOutcome RunEngine::go_to(double target_K, double rate_K_per_min, double timeout_s,
+                                        const std::atomic<bool>& abort_requested) {
+  const auto latest = poller_.latest();
+  const bool heating = !latest || target_K >= latest->reading.T_K;
+  const double tolerance_K = heating ? settings_.tolerance_heating_K : settings_.tolerance_cooling_K;
+  warned_cooling_rate_ = false;
+  // The controller knows one ramp (R1/L1); S (re)starts it. Re-sending S after a new limit is what
+  // makes every controller generation leave a hold (reference/linkam-t95.md, "Field reports").
+  stage_.set_rate_K_per_min(rate_K_per_min);
+  stage_.set_limit_K(target_K);
+  stage_.start();
+
+  const std::int64_t deadline_ns = clock_.mono_ns() + static_cast<std::int64_t>(timeout_s * 1e9);
+  std::optional<std::int64_t> within_since_ns;
+  while (true) {
+    if (abort_requested) return {false, ExitStatus::aborted, "aborted by operator (signal)"};
+    if (auto fatal = poller_.fatal_error()) return {false, ExitStatus::failed, "stage lost: " + *fatal};
+    const auto snapshot = poller_.wait_for_reading_after(last_sequence_, kReadingWait);
+    if (!snapshot) continue;
+    last_sequence_ = snapshot->sequence;
+    if (auto verdict = check_reading(*snapshot); !verdict.completed) return verdict;
+    const auto& r = snapshot->reading;
+    if (std::abs(r.T_K - target_K) <= tolerance_K) {
+      if (!within_since_ns) within_since_ns = r.t_mono_ns;
+      if ((r.t_mono_ns - *within_since_ns) * 1e-9 >= settings_.settle_s) return {true, ExitStatus::success, ""};
+    } else {
+      within_since_ns.reset();
+    }
+    if (r.t_mono_ns > deadline_ns)
+      return {false, ExitStatus::failed,
+              fmt::format("stage did not reach {:.2f} K within {:.0f} s (T={:.2f} K, tolerance {:.1f} K)", target_K,
+                          timeout_s, r.T_K, tolerance_K)};
+  }
+}
+
+RunEngine::StepOutcome RunEngine::wait_for_s(double duration_s, const std::atomic<bool>& abort_requested) {
+  const std::int64_t end_ns = clock_.mono_ns() + static_cast<std::int64_t>(duration_s * 1e9);
+  while (clock_.mono_ns() < end_ns) {
+    if (abort_requested) return {false, ExitStatus::aborted, "aborted by operator (signal)"};
+    if (auto fatal = poller_.fatal_error()) return {false, ExitStatus::failed, "stage lost: " + *fatal};
+    const auto snapshot = poller_.wait_for_reading_after(last_sequence_, kReadingWait);
+    if (!snapshot) continue;
+    last_sequence_ = snapshot->sequence;
+    if (auto verdict = check_reading(*snapshot); !verdict.completed) return verdict;
+  }
+  return {true, ExitStatus::success, ""};
+}
+
+void RunEngine::report_progress(const StageSnapshot& snapshot) {
+  if (!on_progress_ || current_step_ < 0) return;
+  RunProgress p;
+  p.step_index = current_step_;
+  p.step_count = static_cast<int>(schedule_.steps.size());
+  p.step_kind = schedule_.steps[static_cast<std::size_t>(current_step_)].kind();
+  const auto& planned = plan_.steps[static_cast<std::size_t>(current_step_)];
+  p.step_description = planned.description;
+  const double in_step_s = (clock_.mono_ns() - step_start_mono_ns_) * 1e-9;
+  const double done_s = planned.start_s + std::min(in_step_s, planned.duration_s);
+  p.run_fraction = plan_.total_s > 0 ? std::clamp(done_s / plan_.total_s, 0.0, 1.0) : 0.0;
+  p.remaining_s = std::max(0.0, plan_.total_s - done_s);
+  p.elapsed_s = (clock_.mono_ns() - run_start_mono_ns_) * 1e-9;
+  p.T_K = snapshot.reading.T_K;
+  p.setpoint_K = snapshot.reading.setpoint_K;
+  p.rate_K_per_min = snapshot.reading.rate_K_per_min;
+  p.stage_state = snapshot.reading.status;
+  p.faults = faults_.load() + static_cast<int>(poller_.gaps_recorded());
+  on_progress_(p);
+}
+
+}  // namespace glasslab::acquisition

@@ -1,0 +1,121 @@
+#include "acquisition/engine/stage_poller.hpp"
+
+#include <fmt/format.h>
+
+namespace glasslab::acquisition {
+
+StageReading to_stage_reading(const linkam::StageStatus& status, double setpoint_K, double rate_K_per_min,
+                              std::int64_t t_mono_ns, std::int64_t t_utc_ns, int step_index) {
+  StageReading r;
+  r.t_mono_ns = t_mono_ns;
+  r.t_utc_ns = t_utc_ns;
+  r.T_K = status.temperature_K;
+  r.setpoint_K = setpoint_K;
+  r.rate_K_per_min = rate_K_per_min;
+  r.status_code = status.status_byte;
+  r.status = std::string(linkam::to_string(status.state));
+  r.error_bits = status.error_bits;
+  r.pump_speed = status.pump_speed;
+  r.pump_automatic = status.pump_automatic;
+  r.step_index = step_index;
+  return r;
+}
+
+StagePoller::StagePoller(linkam::LinkamDevice& stage, Recorder& recorder, const Clock& clock, double poll_hz)
+    : stage_(stage),
+      recorder_(recorder),
+      clock_(clock),
+      period_ns_(static_cast<std::int64_t>(1e9 / (poll_hz > 0 ? poll_hz : 2.0))) {}
+
+StagePoller::~StagePoller() { stop(); }
+
+void StagePoller::start() {
+  if (thread_.joinable()) return;
+  stop_ = false;
+  thread_ = std::thread([this] { poll_loop(); });
+}
+
+void StagePoller::stop() noexcept {
+  stop_ = true;
+  new_reading_.notify_all();
+  if (thread_.joinable()) thread_.join();
+}
+
+std::optional<StageSnapshot> StagePoller::latest() const {
+  std::lock_guard lock(mutex_);
+  return latest_;
+}
+
+std::optional<std::string> StagePoller::fatal_error() const {
+  std::lock_guard lock(mutex_);
+  return fatal_error_;
+}
+
+std::optional<StageSnapshot> StagePoller::wait_for_reading_after(std::uint64_t after_sequence,
+                                                                 std::chrono::milliseconds wall_timeout) const {
+  std::unique_lock lock(mutex_);
+  new_reading_.wait_for(lock, wall_timeout, [&] {
+    return stop_.load() || fatal_error_.has_value() || (latest_ && latest_->sequence > after_sequence);
+  });
+  if (latest_ && latest_->sequence > after_sequence) return latest_;
+  return std::nullopt;
+}
+
+void StagePoller::record_gap(std::int64_t from_mono_ns, std::int64_t to_mono_ns, const std::string& why) {
+  ++gaps_;
+  const double missed_polls = static_cast<double>(to_mono_ns - from_mono_ns) / static_cast<double>(period_ns_);
+  Event e;
+  e.t_mono_ns = to_mono_ns;
+  e.t_utc_ns = clock_.utc_ns_at(to_mono_ns);
+  e.level = EventLevel::warning;
+  e.source = "engine";
+  e.kind = "gap";
+  e.message = fmt::format("stage readings missing from t_mono={:.3f} s to {:.3f} s ({:.1f} s, ~{:.0f} polls): {}",
+                          from_mono_ns * 1e-9, to_mono_ns * 1e-9, (to_mono_ns - from_mono_ns) * 1e-9,
+                          missed_polls, why);
+  recorder_.record(e);
+}
+
+void StagePoller::poll_loop() {
+  std::int64_t next_poll_ns = clock_.mono_ns();
+  std::optional<std::int64_t> last_good_ns;
+  std::uint64_t sequence = 0;
+  while (!stop_) {
+    clock_.sleep_until_mono_ns(next_poll_ns);
+    if (stop_) break;
+    const std::int64_t sent_ns = clock_.mono_ns();
+    linkam::StageStatus status;
+    try {
+      status = stage_.read_status();
+    } catch (const std::exception& e) {
+      // The driver already flushed, resynchronised and reconnected with back-off; it gives up only
+      // when that is exhausted. That ends polling: the engine sees fatal_error() and stops the run.
+      record_gap(last_good_ns.value_or(sent_ns), clock_.mono_ns(), e.what());
+      std::lock_guard lock(mutex_);
+      fatal_error_ = e.what();
+      new_reading_.notify_all();
+      return;
+    }
+    const std::int64_t received_ns = clock_.mono_ns();
+    // Normally a reading is stamped when its request left (lowest jitter). A reply that needed the
+    // driver's recovery describes the stage at the end of it, so it is stamped when it arrived.
+    const std::int64_t stamp_ns = (received_ns - sent_ns > period_ns_) ? received_ns : sent_ns;
+    if (last_good_ns && stamp_ns - *last_good_ns > period_ns_ * 5 / 2)
+      record_gap(*last_good_ns, stamp_ns, "no valid stage reply (see the stage's comms events)");
+    const StageReading reading = to_stage_reading(status, stage_.limit_K(), stage_.rate_K_per_min(), stamp_ns,
+                                                  clock_.utc_ns_at(stamp_ns), step_index_.load());
+    recorder_.record(reading);
+    ++readings_;
+    last_good_ns = stamp_ns;
+    {
+      std::lock_guard lock(mutex_);
+      latest_ = StageSnapshot{reading, received_ns, ++sequence};
+    }
+    new_reading_.notify_all();
+    next_poll_ns += period_ns_;
+    // After a long recovery, skip the missed slots rather than firing a burst of polls.
+    if (next_poll_ns < received_ns) next_poll_ns += ((received_ns - next_poll_ns) / period_ns_ + 1) * period_ns_;
+  }
+}
+
+}  // namespace glasslab::acquisition
