@@ -50,10 +50,11 @@ struct DmaRampStep {
   std::vector<double> frequencies_Hz;
   double strain_pct = 0;
   DmaMode mode = DmaMode::bending;
-  int delay_cycles = 0;
-  int acquisition_cycles = 0;
+  int delay_cycles = 1;        ///< cycles applied before the acquisition window (not recorded)
+  int acquisition_cycles = 2;  ///< cycles averaged into one point
   std::optional<double> axial_force_N;
-  std::string sample_label;
+  std::string sample_label;  ///< which bar this sweep measures; empty: the schedule's sample
+  std::string sample_state;  ///< its Table 2 state when it differs from [sample]; empty: the schedule's
 };
 
 /// Temperature steps on the rheometer with a frequency sweep at each temperature.
@@ -63,10 +64,11 @@ struct DmaIsothermalStep {
   double strain_pct = 0;
   DmaMode mode = DmaMode::bending;
   double soak_s = 0;
-  int delay_cycles = 0;
-  int acquisition_cycles = 0;
+  int delay_cycles = 1;        ///< cycles applied before the acquisition window (not recorded)
+  int acquisition_cycles = 2;  ///< cycles averaged into one point
   std::optional<double> axial_force_N;
   std::string sample_label;
+  std::string sample_state;
 };
 
 using StepBody = std::variant<HoldStep, RampStep, DmaRampStep, DmaIsothermalStep>;
@@ -171,5 +173,8 @@ Sample load_sample_file(const std::string& path);
 /// Replaces the schedule's sample (e.g. `--sample schedules/paper/samples/as_cast.toml`), keeping
 /// the rest; the schedule stays valid because a parsed Sample is valid.
 void apply_sample(Schedule& schedule, const Sample& sample);
+/// Sets only the sample's state (e.g. `--sample-state hpt_ln2_stored_ln2`); throws ScheduleError
+/// naming the known states when `state` is not one of them.
+void override_sample_state(Schedule& schedule, std::string_view state);
 
 }  // namespace glasslab::schedules
