@@ -46,8 +46,12 @@ std::string result_code_name(int result_code) {
 // Database
 
 Database::Database(const std::string& path, Mode mode) : path_(path) {
-  const int flags = (mode == Mode::read_only ? SQLITE_OPEN_READONLY : SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE) |
-                    SQLITE_OPEN_NOMUTEX;  // one connection per thread: no need for SQLite's mutexes
+  int flags = SQLITE_OPEN_NOMUTEX;  // one connection per thread: no need for SQLite's mutexes
+  switch (mode) {
+    case Mode::read_write_create: flags |= SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE; break;
+    case Mode::read_write: flags |= SQLITE_OPEN_READWRITE; break;
+    case Mode::read_only: flags |= SQLITE_OPEN_READONLY; break;
+  }
   const int rc = sqlite3_open_v2(path.c_str(), &db_, flags, nullptr);
   if (rc != SQLITE_OK) {
     const std::string message = db_ ? sqlite3_errmsg(db_) : sqlite3_errstr(rc);
@@ -78,6 +82,11 @@ void Database::exec(std::string_view sql) {
     throw StoreError(fmt::format("executing \"{}\" in {}: {} ({})", text.substr(0, 80), path_, result_code_name(rc),
                                  reason));
   }
+}
+
+int Database::exec_code(std::string_view sql) {
+  const std::string text(sql);
+  return sqlite3_exec(db_, text.c_str(), nullptr, nullptr, nullptr);
 }
 
 Statement Database::prepare(std::string_view sql) { return Statement(*this, sql); }

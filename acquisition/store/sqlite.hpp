@@ -20,7 +20,7 @@ class Statement;
 /// One connection. Not thread-safe by design: each thread that touches the database owns its own.
 class Database {
 public:
-  enum class Mode { read_write_create, read_only };
+  enum class Mode { read_write_create, read_write, read_only };
 
   Database(const std::string& path, Mode mode);
   ~Database();
@@ -32,6 +32,8 @@ public:
 
   /// Runs one or more statements that return no rows we care about; throws StoreError.
   void exec(std::string_view sql);
+  /// Like exec() but returns the result code instead of throwing (for SQLITE_BUSY retries).
+  int exec_code(std::string_view sql);
   Statement prepare(std::string_view sql);
   /// First column of the first row as an integer (PRAGMAs, COUNT(*)); throws when no row.
   std::int64_t query_int(std::string_view sql);
