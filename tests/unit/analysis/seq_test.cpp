@@ -1,0 +1,112 @@
+// Eqs. 1-2 and the rho0 fit against exact results (reference/seq-analysis.md, "Exact checks").
+#include <doctest/doctest.h>
+
+#include <cmath>
+#include <numbers>
+#include <stdexcept>
+#include <vector>
+
+#include "analysis/seq.hpp"
+#include "tests/unit/analysis/synthetic.hpp"
+
+using namespace glasslab::analysis;
+
+TEST_CASE("ideal gas: G = 0 gives Seq = 0 for any rho0") {
+  std::vector<double> r, G;
+  for (int i = 0; i <= 3000; ++i) {
+    r.push_back(0.01 * i);
+    G.push_back(0.0);
+  }
+  for (const double rho0 : {0.01, 0.0538345, 0.2}) {
+    SeqOptions options;
+    options.rho0_per_A3 = rho0;
+    const SeqResult result = compute_seq(r, G, options);
+    CHECK(result.seq_kB_per_atom == 0.0);
+    CHECK_FALSE(result.rho0_fitted);
+    CHECK(result.r_max_A == doctest::Approx(kDefaultSeqRMax_A));
+  }
+}
+
+TEST_CASE("hard-sphere step g = H(r - sigma) gives -4 eta to 1e-6 relative") {
+  const double rho0 = 0.0538345, sigma = 2.0, h = 5e-7;
+  std::vector<double> r, G;
+  const int n = static_cast<int>(2.05 / h);
+  r.reserve(n + 1);
+  G.reserve(n + 1);
+  for (int i = 0; i <= n; ++i) {
+    const double ri = i * h;
+    r.push_back(ri);
+    G.push_back(ri < sigma ? -4 * std::numbers::pi * rho0 * ri : 0.0);  // g = 0 inside, 1 outside
+  }
+  SeqOptions options;
+  options.rho0_per_A3 = rho0;
+  options.r_max_A = 2.05;
+  const SeqResult result = compute_seq(r, G, options);
+  const double eta = std::numbers::pi * rho0 * sigma * sigma * sigma / 6;
+  CHECK(std::abs(result.seq_kB_per_atom / (-4 * eta) - 1) < 1e-6);
+  CHECK(result.seq_kB_per_atom == doctest::Approx(-0.902006).epsilon(1e-6));
+  CHECK(result.seq_J_per_mol_K == doctest::Approx(result.seq_kB_per_atom * 8.314462618));
+}
+
+TEST_CASE("rho0 recovered from a noisy synthetic glass; window avoids rpoly and the first peak") {
+  const double rho0 = 0.0538345;
+  std::vector<double> r, G;
+  synthetic::glass_G(rho0, 0.01, 30.0, 0.02, 7, r, G);
+  const Rho0Fit fit = fit_rho0(r, G, Rho0WindowOptions{});
+  REQUIRE(fit.status == FitStatus::ok);
+  CHECK(fit.window_lo_A == doctest::Approx(0.9));
+  REQUIRE(fit.first_peak_r_A);
+  CHECK(*fit.first_peak_r_A == doctest::Approx(2.75).epsilon(0.05));
+  REQUIRE(fit.rise_zero_A);
+  CHECK(fit.window_hi_A < 2.1);  // stops before the first peak rises (g > 0.01 from ~2.05 A)
+  CHECK(std::abs(*fit.rho0_per_A3 - rho0) < 0.01 * rho0);
+  CHECK(std::abs(*fit.rho0_per_A3 - rho0) < 4 * *fit.rho0_stderr_per_A3);
+}
+
+TEST_CASE("rho0 fit fails honestly on G = 0, and compute_seq names the reason") {
+  std::vector<double> r, G;
+  for (int i = 1; i <= 500; ++i) {
+    r.push_back(0.01 * i);
+    G.push_back(0.0);
+  }
+  const Rho0Fit fit = fit_rho0(r, G, Rho0WindowOptions{});
+  CHECK(fit.status == FitStatus::invalid_input);
+  CHECK_FALSE(fit.rho0_per_A3);
+  CHECK_THROWS_WITH_AS(compute_seq(r, G, SeqOptions{}), doctest::Contains("rho0 fit invalid_input"), std::invalid_argument);
+}
+
+TEST_CASE("Seq is unchanged by a finer r grid, and r_max is explicit") {
+  const double rho0 = 0.0538345;
+  std::vector<double> r1, G1, r2, G2;
+  synthetic::glass_G(rho0, 0.01, 12.0, 0.0, 1, r1, G1);
+  synthetic::glass_G(rho0, 0.002, 12.0, 0.0, 1, r2, G2);
+  SeqOptions options;
+  options.rho0_per_A3 = rho0;
+  options.r_max_A = 9.995;  // between grid points of the coarse grid: partial last segment
+  const SeqResult coarse = compute_seq(r1, G1, options);
+  const SeqResult fine = compute_seq(r2, G2, options);
+  CHECK(coarse.seq_kB_per_atom < -1.0);  // a dense glass: several k_B below the gas
+  CHECK(std::abs(coarse.seq_kB_per_atom - fine.seq_kB_per_atom) < 1e-4 * std::abs(fine.seq_kB_per_atom));
+  CHECK(coarse.r_max_A == doctest::Approx(9.995));
+  options.r_max_A = 50.0;
+  const SeqResult clipped = compute_seq(r1, G1, options);
+  CHECK(clipped.r_max_clipped);
+  CHECK(clipped.r_max_A == doctest::Approx(12.0));
+}
+
+TEST_CASE("r_min: g = 0 below it lowers Seq by the excluded-volume integral") {
+  const double rho0 = 0.05;
+  std::vector<double> r, G;
+  for (int i = 0; i <= 1000; ++i) {
+    r.push_back(0.01 * i);
+    G.push_back(0.0);  // g = 1 everywhere, so only the excluded volume contributes
+  }
+  SeqOptions options;
+  options.rho0_per_A3 = rho0;
+  options.r_min_A = 1.5;
+  const SeqResult result = compute_seq(r, G, options);
+  // trapezoid of r^2 on [0, 1.5) then a linear drop to 0 at the next point
+  CHECK(result.seq_kB_per_atom == doctest::Approx(-2 * std::numbers::pi * rho0 * 1.5 * 1.5 * 1.5 / 3).epsilon(2e-2));
+  REQUIRE(result.r_min_A);
+  CHECK(*result.r_min_A == 1.5);
+}
