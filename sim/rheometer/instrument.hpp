@@ -29,6 +29,7 @@ struct PendingFault {
   std::int64_t at_index = 0;
   double stall_wall_s = 0;  ///< for stall
   int error_code = 301;     ///< for instrument_error
+  std::int64_t run_number = 0;  ///< 0: the first run that reaches at_index; else only that run
 };
 
 struct SimPoint {

@@ -1,0 +1,109 @@
+// drivers/rheometer/protocol: byte strings from docs/rheometer-protocol.md in, typed values out.
+#include <doctest/doctest.h>
+
+#include <limits>
+
+#include "drivers/rheometer/protocol.hpp"
+
+using namespace glasslab;
+using namespace glasslab::rheometer;
+
+TEST_CASE("configuration encodes to the documented command lines in order") {
+  SweepConfiguration c;
+  c.mode = Mode::bending;
+  c.geometry = {Geometry::Shape::three_point_bending, 20, 4, 1};
+  c.strain_pct = 0.01;
+  c.static_force_N = 0.5;
+  c.frequencies_Hz = {0.05, 0.5, 3, 7, 15};
+  c.delay_cycles = 1;
+  c.acquisition_cycles = 3;
+  c.temperature = TemperatureRamp{123.15, 473.15, 5};
+  const auto lines = protocol::encode_configuration(c);
+  REQUIRE(lines.size() == 7);
+  CHECK(lines[0] == "MODE BENDING\n");
+  CHECK(lines[1] == "GEOM 3PB,20,4,1\n");
+  CHECK(lines[2] == "STRAIN 0.01\n");
+  CHECK(lines[3] == "FORCE 0.5\n");
+  CHECK(lines[4] == "FREQ 0.05,0.5,3,7,15\n");
+  CHECK(lines[5] == "CYCLES 1,3\n");
+  CHECK(lines[6] == "RAMP 123.15,473.15,5\n");
+
+  c.mode = Mode::torsion;
+  c.geometry.shape = Geometry::Shape::rectangular;
+  c.temperature = TemperatureSteps{{300, 350.5}, 120};
+  const auto steps = protocol::encode_configuration(c);
+  CHECK(steps[0] == "MODE TORSION\n");
+  CHECK(steps[1] == "GEOM RECT,20,4,1\n");
+  CHECK(steps[6] == "STEPS 300,350.5,120\n");
+}
+
+TEST_CASE("DATA? query and non-finite numbers") {
+  CHECK(protocol::encode_data_query(0) == "DATA? 0\n");
+  CHECK(protocol::encode_data_query(1234) == "DATA? 1234\n");
+  CHECK_THROWS_AS(protocol::encode_data_query(-1), ProtocolError);
+  CHECK_THROWS_AS(protocol::format_number(std::numeric_limits<double>::quiet_NaN()), ProtocolError);
+  CHECK(protocol::format_number(1e-5) == "1e-05");
+}
+
+TEST_CASE("OK and ERR replies, with SCPI quote doubling") {
+  CHECK(protocol::is_ok("OK"));
+  CHECK_FALSE(protocol::is_ok("OK "));
+  CHECK_FALSE(protocol::parse_error_reply("OK").has_value());
+  const auto error = protocol::parse_error_reply("ERR -221,\"Settings conflict: running\"");
+  REQUIRE(error.has_value());
+  CHECK(error->code == -221);
+  CHECK(error->message == "Settings conflict: running");
+  const auto quoted = protocol::parse_error_reply(R"(ERR -100,"Command error: unknown header ""FOO""")");
+  REQUIRE(quoted.has_value());
+  CHECK(quoted->message == "Command error: unknown header \"FOO\"");
+  CHECK_THROWS_AS(protocol::parse_error_reply("ERR x,\"y\""), ProtocolError);
+  CHECK_THROWS_AS(protocol::parse_error_reply("ERR 5,unquoted"), ProtocolError);
+
+  const auto empty = protocol::parse_error_entry("0,\"No error\"");
+  CHECK(empty.code == 0);
+  CHECK(empty.message == "No error");
+  CHECK(protocol::parse_error_entry("301,\"Drive overload\"").code == 301);
+}
+
+TEST_CASE("STATUS? reply") {
+  const auto s = protocol::parse_status("RUNNING,452.137,118,3,2");
+  CHECK(s.running());
+  CHECK(s.T_K == doctest::Approx(452.137));
+  CHECK(s.last_index == 118);
+  CHECK(s.frequency_Hz == doctest::Approx(3));
+  CHECK(s.run_number == 2);
+  CHECK(protocol::parse_status("FAULT,300,5,0,1").faulted());
+  CHECK_THROWS_AS(protocol::parse_status("RUNNING,452.137,118,3"), ProtocolError);
+  CHECK_THROWS_AS(protocol::parse_status("SLEEPING,1,1,1,1"), ProtocolError);
+  CHECK_THROWS_AS(protocol::parse_status("DONE,abc,1,1,1"), ProtocolError);
+}
+
+TEST_CASE("PT and END lines") {
+  const auto p = protocol::parse_point("PT 1,80.5,126.4,0.05,9.51e+10,1.1e+08,0.00116,0.01,12.7,0,BENDING");
+  CHECK(p.index == 1);
+  CHECK(p.time_s == doctest::Approx(80.5));
+  CHECK(p.T_K == doctest::Approx(126.4));
+  CHECK(p.frequency_Hz == doctest::Approx(0.05));
+  CHECK(p.storage_Pa == doctest::Approx(9.51e10));
+  CHECK(p.loss_Pa == doctest::Approx(1.1e8));
+  CHECK(p.tan_delta == doctest::Approx(0.00116));
+  CHECK(p.strain_pct == doctest::Approx(0.01));
+  CHECK(p.force_N == doctest::Approx(12.7));
+  CHECK(p.torque_Nm == 0);
+  CHECK(p.mode == Mode::bending);
+  CHECK_THROWS_AS(protocol::parse_point("PT 1,2,3"), ProtocolError);
+  CHECK_THROWS_AS(protocol::parse_point("PT 0,1,1,1,1,1,1,1,1,1,TORSION"), ProtocolError);
+  CHECK_THROWS_AS(protocol::parse_point("PT 1,1,1,1,1,1,1,1,1,1,SHEAR"), ProtocolError);
+  try {
+    protocol::parse_point("PT 7,1,1,x,1,1,1,1,1,1,TORSION");
+    FAIL("expected a ProtocolError");
+  } catch (const ProtocolError& e) {
+    CHECK(std::string(e.what()).find("f_Hz 'x'") != std::string::npos);  // names the field and value
+  }
+  const auto end = protocol::parse_end("END 2,2");
+  CHECK(end.count == 2);
+  CHECK(end.last_index == 2);
+  CHECK(protocol::is_end_line("END 0,0"));
+  CHECK_FALSE(protocol::is_point_line("END 0,0"));
+  CHECK_THROWS_AS(protocol::parse_end("END 2"), ProtocolError);
+}
