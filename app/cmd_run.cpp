@@ -24,7 +24,7 @@ namespace {
 
 std::atomic<bool> g_abort_requested{false};
 
-extern "C" void on_stop_signal(int) { g_abort_requested.store(true); }
+void on_stop_signal(int) { g_abort_requested.store(true); }
 
 /// Ctrl-C and SIGTERM ask the engine to stop at once and leave the stage safe; they never kill
 /// the process mid-write.

@@ -76,7 +76,7 @@ TEST_CASE("run --sim executes the schedule, logs every reading and prints the ru
                               run_id)) == "0");
   // Every step started and ended.
   CHECK(db.scalar(fmt::format("SELECT count(*) FROM events WHERE run_id = {} AND kind = 'step_end'", run_id)) == "3");
-  CHECK(db.scalar(fmt::format("SELECT count(*) FROM events WHERE run_id = {} AND kind = 'safe_state'", run_id)) == "1");
+  CHECK(db.scalar(fmt::format("SELECT count(*) FROM events WHERE run_id = {} AND kind = 'safe_state' AND source = 'engine'", run_id)) == "1");
   // The schedule text is stored with the run.
   CHECK(db.scalar(fmt::format("SELECT instr(schedule_text, 'short heating profile') > 0 FROM runs WHERE id = {}", run_id)) == "1");
 
@@ -103,7 +103,7 @@ TEST_CASE("SIGINT during a run leaves the stage safe and closes the run as abort
   const std::string run_id = last_line(result.out);
   Db db(db_path);
   CHECK(db.scalar(fmt::format("SELECT exit_status FROM runs WHERE id = {}", run_id)) == "aborted");
-  CHECK(db.scalar(fmt::format("SELECT count(*) FROM events WHERE run_id = {} AND kind = 'safe_state'", run_id)) == "1");
+  CHECK(db.scalar(fmt::format("SELECT count(*) FROM events WHERE run_id = {} AND kind = 'safe_state' AND source = 'engine'", run_id)) == "1");
   CHECK(std::stoi(db.scalar(fmt::format("SELECT count(*) FROM stage_readings WHERE run_id = {}", run_id))) > 10);
 }
 
