@@ -1,6 +1,7 @@
 // glasslab analyze: Seq from reduced PDFs and activation energies from DMA sweeps
 // (docs/analysis.md). File mode works on .gr files and DMA CSV; the run mode (RUN from the store)
 // shares every computation through analysis::analyze_run and report_plots.
+#include <chrono>
 #include <cstdio>
 #include <fstream>
 #include <memory>
@@ -12,8 +13,17 @@
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
 
+#include <algorithm>
+#include <cmath>
+#include <filesystem>
+#include <map>
+
+#include "acquisition/live_analysis.hpp"
+#include "acquisition/store/run_reader.hpp"
+#include "acquisition/store/run_store.hpp"
 #include "analysis/dma.hpp"
 #include "analysis/run_analysis.hpp"
+#include "drivers/rheometer/trios/trios_export.hpp"
 #include "app/commands.hpp"
 #include "app/report_plots.hpp"
 #include "core/error.hpp"
@@ -32,8 +42,8 @@ struct AnalyzeOptions {
   std::string trios;
   std::string format = "text";
   std::string observable = "tan_delta";
-  double heating_rate_K_per_min = 10.0;
-  double molar_mass_g_per_mol = analysis::kCuZrAlHfCoMolarMass_g_per_mol;
+  std::optional<double> heating_rate_K_per_min;  ///< default: the frames' dT_mid/dt (run), else 10
+  std::optional<double> molar_mass_g_per_mol;    ///< default: the run's sample, else Cu44Zr44Al8Hf2Co2
   double Tg_K = 709.0;
   int background_degree = 1;
 };
@@ -51,8 +61,8 @@ analysis::RunAnalysisOptions analysis_options(const AnalyzeOptions& o) {
   options.seq.rho0_per_A3 = o.rho0_per_A3;
   options.seq.r_min_A = o.r_min_A;
   options.seq.r_max_A = o.r_max_A;
-  options.series.heating_rate_K_per_s = o.heating_rate_K_per_min / 60.0;
-  options.series.molar_mass_g_per_mol = o.molar_mass_g_per_mol;
+  options.series.heating_rate_K_per_s = o.heating_rate_K_per_min.value_or(10.0) / 60.0;
+  options.series.molar_mass_g_per_mol = o.molar_mass_g_per_mol.value_or(analysis::kCuZrAlHfCoMolarMass_g_per_mol);
   options.series.features.Tg_hint_K = o.Tg_K;
   options.dma.observable =
       o.observable == "loss_modulus" ? analysis::DmaObservable::loss_modulus : analysis::DmaObservable::tan_delta;
@@ -108,11 +118,20 @@ void print_series_text(const analysis::SeqSeriesAnalysis& series) {
   }
 }
 
-void run_file_mode(const AnalyzeOptions& o) {
-  if (!o.trios.empty()) {
-    throw UsageError("--trios: the TRIOS export parser (drivers/rheometer/trios*) is not available in this build yet; "
-                     "export T_K,frequency_Hz,tan_delta CSV and use --dma-csv");
+/// A TRIOS export (LIMS text or JSON) as DMA samples of the chosen observable.
+std::vector<analysis::DmaSample> trios_samples(const std::string& path, analysis::DmaObservable observable) {
+  const rheometer::trios::TriosExport exported = rheometer::trios::read_export(path);
+  for (const auto& warning : exported.warnings) fmt::print(stderr, "glasslab analyze: {}: {}\n", path, warning);
+  std::vector<analysis::DmaSample> samples;
+  samples.reserve(exported.points.size());
+  for (const auto& p : exported.points) {
+    const double value = observable == analysis::DmaObservable::tan_delta ? p.tan_delta : p.loss_Pa;
+    samples.push_back({p.T_K, p.frequency_Hz, value});
   }
+  return samples;
+}
+
+void run_file_mode(const AnalyzeOptions& o) {
   if (!o.gr_T_mid_K.empty() && o.gr_T_mid_K.size() != o.gr_files.size()) {
     throw UsageError(fmt::format("--T-mid-K has {} values for {} --gr files", o.gr_T_mid_K.size(), o.gr_files.size()));
   }
@@ -135,12 +154,14 @@ void run_file_mode(const AnalyzeOptions& o) {
     frames.push_back(analysis::analyze_frame_text(static_cast<int>(i), T, text, o.gr_files[i], options.seq));
   }
   std::vector<analysis::DmaSample> samples;
+  if (!o.dma_csv.empty() && !o.trios.empty()) throw UsageError("analyze: give --dma-csv or --trios, not both");
   if (!o.dma_csv.empty()) samples = analysis::parse_dma_csv(read_file(o.dma_csv), o.dma_csv, options.dma.observable);
+  if (!o.trios.empty()) samples = trios_samples(o.trios, options.dma.observable);
   const analysis::RunReport report = analysis::analyze_run(std::move(frames), samples, options);
 
   if (o.format == "json") {
     nlohmann::json out;
-    if (!o.gr_files.empty() && o.dma_csv.empty() && !report.series) {
+    if (!o.gr_files.empty() && samples.empty() && !report.series) {
       out = nlohmann::json::array();  // the documented per-file array
       for (const auto& f : report.frames) out.push_back(seq_json(f));
     } else if (o.gr_files.empty() && report.dma) {
@@ -169,12 +190,219 @@ void run_file_mode(const AnalyzeOptions& o) {
   if (failed > 0) throw ProtocolError(fmt::format("{} of {} G(r) files could not be analysed", failed, report.frames.size()));
 }
 
+// ---- Store mode: glasslab analyze RUN ------------------------------------------------------------
+
+/// The paper's activation energies (eV), printed beside the fitted ones.
+double paper_energy_eV(const std::string& relaxation) {
+  if (relaxation == "alpha") return 7.51;
+  if (relaxation == "beta") return 1.29;
+  if (relaxation == "gamma") return 0.28;
+  return std::nan("");
+}
+
+/// Heating rate from the frames themselves: the median of the positive slopes dT_mid/dt between
+/// consecutive frames (robust to holds, cooling segments and a noisy T_mid). nullopt when the
+/// frames never heat.
+std::optional<double> frames_heating_rate_K_per_min(const std::vector<acquisition::FrameRecord>& frames) {
+  std::vector<double> slopes_K_per_s;
+  const acquisition::FrameRecord* previous = nullptr;
+  for (const auto& f : frames) {
+    if (!f.T_mid_K || !std::isfinite(*f.T_mid_K)) continue;
+    if (previous != nullptr) {
+      const double dt_s = 0.5e-9 * static_cast<double>((f.t_start_mono_ns + f.t_end_mono_ns) -
+                                                       (previous->t_start_mono_ns + previous->t_end_mono_ns));
+      const double dT_K = *f.T_mid_K - *previous->T_mid_K;
+      if (dt_s > 0 && dT_K > 0) slopes_K_per_s.push_back(dT_K / dt_s);
+    }
+    previous = &f;
+  }
+  if (slopes_K_per_s.empty()) return std::nullopt;
+  std::nth_element(slopes_K_per_s.begin(), slopes_K_per_s.begin() + slopes_K_per_s.size() / 2, slopes_K_per_s.end());
+  return slopes_K_per_s[slopes_K_per_s.size() / 2] * 60.0;
+}
+
+std::optional<double> sample_molar_mass(const std::string& sample_json) {
+  try {
+    const auto sample = nlohmann::json::parse(sample_json);
+    if (sample.contains("molar_mass_g_per_mol") && sample["molar_mass_g_per_mol"].is_number()) {
+      const double m = sample["molar_mass_g_per_mol"].get<double>();
+      if (m > 0) return m;
+    }
+  } catch (const nlohmann::json::exception&) {
+    // stored as given by the operator; the default composition is used then
+  }
+  return std::nullopt;
+}
+
+/// DMA points of one sweep as samples of the chosen observable.
+std::map<std::string, std::vector<analysis::DmaSample>> dma_samples_by_sweep(
+    const std::vector<acquisition::DmaPoint>& points, analysis::DmaObservable observable) {
+  std::map<std::string, std::vector<analysis::DmaSample>> sweeps;
+  for (const auto& p : points) {
+    const double value = observable == analysis::DmaObservable::tan_delta ? p.tan_delta : p.loss_modulus_Pa;
+    if (!std::isfinite(p.T_K) || !std::isfinite(p.frequency_Hz) || !std::isfinite(value)) continue;
+    sweeps[p.sweep].push_back({p.T_K, p.frequency_Hz, value});
+  }
+  return sweeps;
+}
+
+struct StoredRunAnalysis {
+  acquisition::RunInfo run;
+  analysis::RunReport report;  ///< frames, series and the first sweep's DMA
+  std::vector<std::pair<std::string, analysis::DmaAnalysis>> sweeps;  ///< every sweep by name
+  double heating_rate_K_per_min = 10.0;
+  std::string heating_rate_source;
+  double molar_mass_g_per_mol = analysis::kCuZrAlHfCoMolarMass_g_per_mol;
+  std::string report_dir;
+};
+
+StoredRunAnalysis analyze_stored_run(const AnalyzeOptions& o, acquisition::RunId run_id, const std::string& db_path) {
+  StoredRunAnalysis out;
+  acquisition::RunReader reader(db_path);
+  out.run = reader.run(run_id);
+  const std::vector<acquisition::FrameRecord> frame_records = reader.frames(run_id);
+  const std::vector<acquisition::DmaPoint> dma_points = reader.dma_points(run_id);
+
+  AnalyzeOptions effective = o;
+  if (!effective.heating_rate_K_per_min) {
+    effective.heating_rate_K_per_min = frames_heating_rate_K_per_min(frame_records);
+    out.heating_rate_source = effective.heating_rate_K_per_min ? "frames dT_mid/dt (median)" : "default 10 K/min";
+  } else {
+    out.heating_rate_source = "--heating-rate";
+  }
+  if (!effective.molar_mass_g_per_mol) effective.molar_mass_g_per_mol = sample_molar_mass(out.run.sample_json);
+  const analysis::RunAnalysisOptions options = analysis_options(effective);
+  out.heating_rate_K_per_min = options.series.heating_rate_K_per_s * 60.0;
+  out.molar_mass_g_per_mol = *options.series.molar_mass_g_per_mol;
+
+  std::vector<analysis::FrameSeq> frames;
+  frames.reserve(frame_records.size());
+  for (const auto& record : frame_records) frames.push_back(acquisition::analyze_frame_file(record, options.seq));
+
+  auto sweeps = dma_samples_by_sweep(dma_points, options.dma.observable);
+  std::vector<analysis::DmaSample> first_sweep;
+  if (!sweeps.empty()) first_sweep = sweeps.begin()->second;
+  out.report = analysis::analyze_run(std::move(frames), first_sweep, options);
+  bool first = true;
+  for (const auto& [name, samples] : sweeps) {
+    if (first && out.report.dma) out.sweeps.emplace_back(name, *out.report.dma);
+    else out.sweeps.emplace_back(name, analysis::analyze_dma(samples, options.dma));
+    first = false;
+  }
+  return out;
+}
+
+/// Frame rows and derived results into the store, for the existing run (never its active run).
+void store_results(const std::string& db_path, const StoredRunAnalysis& a) {
+  acquisition::RunStore store(db_path);
+  const auto now_ns = std::chrono::duration_cast<std::chrono::nanoseconds>(
+                          std::chrono::system_clock::now().time_since_epoch()).count();
+  for (const auto& frame : a.report.frames) store.record_frame_analysis(acquisition::to_frame_analysis(frame, a.run.id, now_ns));
+  if (a.report.series) {
+    nlohmann::json series = series_json(*a.report.series);
+    series["heating_rate_K_per_min"] = a.heating_rate_K_per_min;
+    series["heating_rate_source"] = a.heating_rate_source;
+    series["molar_mass_g_per_mol"] = a.molar_mass_g_per_mol;
+    store.record_analysis_result(a.run.id, "seq_series", "series", series.dump());
+  }
+  for (const auto& [sweep, dma] : a.sweeps) {
+    const nlohmann::json dj = dma_json(dma);
+    for (const auto& relaxation : dj.value("relaxations", nlohmann::json::array())) {
+      nlohmann::json row = relaxation;
+      row["sweep"] = sweep;
+      store.record_analysis_result(a.run.id, "dma_arrhenius", relaxation.value("name", std::string("?")), row.dump());
+    }
+    nlohmann::json fits = dj;
+    fits["sweep"] = sweep;
+    store.record_analysis_result(a.run.id, "dma_fits", sweep, fits.dump());
+  }
+  store.flush();
+  if (auto error = store.writer_error()) throw StoreError(fmt::format("{}: writing the analysis of run {}: {}", db_path, a.run.id, *error));
+}
+
+nlohmann::json stored_run_json(const StoredRunAnalysis& a) {
+  nlohmann::json j = run_report_json(a.report);
+  j["run"] = a.run.id;
+  j["heating_rate_K_per_min"] = a.heating_rate_K_per_min;
+  j["heating_rate_source"] = a.heating_rate_source;
+  j["molar_mass_g_per_mol"] = a.molar_mass_g_per_mol;
+  j["report_dir"] = a.report_dir;
+  nlohmann::json sweeps = nlohmann::json::object();
+  for (const auto& [name, dma] : a.sweeps) sweeps[name.empty() ? std::string("(unnamed)") : name] = dma_json(dma);
+  j["dma_sweeps"] = sweeps;
+  return j;
+}
+
+void print_stored_run_summary(const StoredRunAnalysis& a) {
+  const auto& frames = a.report.frames;
+  std::size_t ok = 0;
+  double lo = INFINITY, hi = -INFINITY;
+  for (const auto& f : frames) {
+    if (!f.seq) continue;
+    ++ok;
+    lo = std::min(lo, f.seq->seq_J_per_mol_K);
+    hi = std::max(hi, f.seq->seq_J_per_mol_K);
+  }
+  fmt::print("Run {} ({}), {} frames analysed of {}\n", a.run.id, a.run.exit_status, ok, frames.size());
+  if (ok > 0) fmt::print("Seq: {:.4f} .. {:.4f} J/(mol K)\n", lo, hi);
+  for (const auto& f : frames) {
+    if (!f.seq) fmt::print("  frame {}: not analysed: {}\n", f.index, f.reason);
+  }
+  fmt::print("Heating rate: {:.3f} K/min ({}), molar mass {:.3f} g/mol\n", a.heating_rate_K_per_min,
+             a.heating_rate_source, a.molar_mass_g_per_mol);
+  if (a.report.series) print_series_text(*a.report.series);
+  else if (!frames.empty()) fmt::print("Seq(T) series: {}\n", a.report.series_reason);
+  for (const auto& [sweep, dma] : a.sweeps) {
+    fmt::print("\nDMA sweep '{}': activation energies (paper: alpha 7.51, beta 1.29, gamma 0.28 eV)\n", sweep);
+    fmt::print("{:<8} {:>16} {:>10} {:>9} {:>11} {}\n", "name", "status", "E (eV)", "+- (eV)", "paper (eV)", "reason");
+    for (const auto& r : dma.relaxations) {
+      const auto& fit = r.arrhenius;
+      fmt::print("{:<8} {:>16} {:>10} {:>9} {:>11.2f} {}\n", r.name, analysis::to_string(fit.status),
+                 opt(fit.energy_eV, "{:.3f}"), opt(fit.energy_stderr_eV, "{:.3f}"), paper_energy_eV(r.name), fit.reason);
+    }
+  }
+  if (frames.empty() && a.sweeps.empty()) fmt::print("The run has no frames and no DMA points.\n");
+}
+
+void run_store_mode(const AnalyzeOptions& o) {
+  acquisition::RunId run_id = 0;
+  try {
+    std::size_t used = 0;
+    run_id = std::stoll(o.run, &used);
+    if (used != o.run.size() || run_id <= 0) throw std::invalid_argument("not a positive integer");
+  } catch (const std::exception&) {
+    throw UsageError(fmt::format("analyze: RUN '{}' is not a run id (a positive integer)", o.run));
+  }
+  const std::string db_path = o.db_path.empty() ? default_db_path() : o.db_path;
+  StoredRunAnalysis a = analyze_stored_run(o, run_id, db_path);
+  a.report_dir = !o.out_dir.empty() ? o.out_dir
+                                    : (std::filesystem::path(db_path).parent_path() / "reports" /
+                                       fmt::format("run-{}", run_id)).string();
+  store_results(db_path, a);
+
+  std::filesystem::create_directories(a.report_dir);
+  PlotOutcome plots = write_report(a.report_dir, a.report, o.Tg_K);
+  for (std::size_t i = 1; i < a.sweeps.size() && plots.error.empty(); ++i) {  // further sweeps: own folders
+    const auto& [name, dma] = a.sweeps[i];
+    const PlotOutcome more = write_dma_plots((std::filesystem::path(a.report_dir) / ("dma-" + name)).string(), dma);
+    plots.files.insert(plots.files.end(), more.files.begin(), more.files.end());
+    plots.error = more.error;
+  }
+  if (o.format == "json") fmt::print("{}\n", stored_run_json(a).dump(2));
+  else print_stored_run_summary(a);
+  std::fflush(stdout);
+  if (!plots.error.empty()) throw StoreError(fmt::format("report in {}: {}", a.report_dir, plots.error));
+  fmt::print(stderr, "glasslab analyze: run {}: results stored in {}, {} files written to {}\n", run_id, db_path,
+             plots.files.size(), a.report_dir);
+}
+
 void run_analyze(const AnalyzeOptions& o) {
   if (!o.run.empty()) {
-    // TODO(lead): load the run's frames (T_mid_K, .gr files) and DMA points from the store at
-    // o.db_path, call analysis::analyze_run, store the results, then write_report(o.out_dir, ...).
-    throw UsageError(fmt::format("analyze {}: analysing a stored run is not wired to the run store yet; "
-                                 "use --gr FILE... [--T-mid-K T...] and/or --dma-csv FILE", o.run));
+    if (!o.gr_files.empty() || !o.dma_csv.empty() || !o.trios.empty()) {
+      throw UsageError("analyze RUN: --gr, --dma-csv and --trios are for file mode; give RUN alone");
+    }
+    run_store_mode(o);
+    return;
   }
   if (o.gr_files.empty() && o.dma_csv.empty() && o.trios.empty()) {
     throw UsageError("analyze: give RUN, --gr FILE..., --dma-csv FILE or --trios FILE");
@@ -206,12 +434,10 @@ void add_analyze_command(CLI::App& app) {
   cmd->add_option("--background-degree", o->background_degree, "Polynomial degree of the loss background")
       ->check(CLI::Range(0, 3))
       ->capture_default_str();
-  cmd->add_option("--heating-rate", o->heating_rate_K_per_min, "Heating rate beta_h of the XRD ramp (K/min)")
-      ->check(CLI::PositiveNumber)
-      ->capture_default_str();
-  cmd->add_option("--molar-mass", o->molar_mass_g_per_mol, "Molar mass for W/g (g/mol)")
-      ->check(CLI::PositiveNumber)
-      ->capture_default_str();
+  cmd->add_option("--heating-rate", o->heating_rate_K_per_min, "Heating rate beta_h of the XRD ramp (K/min); default: the frames' dT_mid/dt (RUN), else 10")
+      ->check(CLI::PositiveNumber);
+  cmd->add_option("--molar-mass", o->molar_mass_g_per_mol, "Molar mass for W/g (g/mol); default: the run's sample, else 75.006")
+      ->check(CLI::PositiveNumber);
   cmd->add_option("--Tg", o->Tg_K, "Expected glass transition (K): Tg search window and T/Tg axis")
       ->check(CLI::PositiveNumber)
       ->capture_default_str();

@@ -3,6 +3,7 @@
 #include <csignal>
 #include <cstdio>
 #include <filesystem>
+#include <unistd.h>
 
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
@@ -11,6 +12,7 @@
 #include "acquisition/store/run_store.hpp"
 #include "app/commands.hpp"
 #include "app/progress_printer.hpp"
+#include "app/run_parts.hpp"
 #include "app/sim_process.hpp"
 #include "core/clock.hpp"
 #include "drivers/linkam/device.hpp"
@@ -37,16 +39,6 @@ void install_stop_signals() {
   signal(SIGPIPE, SIG_IGN);
 }
 
-struct RunOptions {
-  std::string schedule_path;
-  bool simulate = false;
-  double speed = 1.0;
-  std::string db_path;
-  double poll_hz = 0;  // 0: the schedule's
-  std::string safe_state;
-  std::string operator_name;
-  bool quiet = false;
-};
 
 nlohmann::json sample_to_json(const schedules::Sample& s) {
   nlohmann::json j{{"name", s.name},
@@ -81,6 +73,98 @@ acquisition::EngineSettings engine_settings(const schedules::StageConfig& stage,
   return s;
 }
 
+/// Engine work area for a dry run: simulators write their truth log and frames here, beside the db.
+std::string make_work_dir(const RunOptions& options) {
+  const auto db_dir = std::filesystem::absolute(options.db_path).parent_path();
+  std::string pattern = (db_dir / "glasslab-run-XXXXXX").string();
+  std::filesystem::create_directories(db_dir);
+  if (!mkdtemp(pattern.data())) throw UsageError(fmt::format("cannot create a work folder beside {}", options.db_path));
+  return pattern;
+}
+
+/// The stage: its simulator with --sim, its connection, and the engine settings.
+struct StagePart {
+  schedules::StageConfig config;
+  acquisition::EngineSettings settings;
+  std::unique_ptr<SimProcess> simulator;
+  std::string truth_log;
+
+  nlohmann::json configuration() const {
+    return {{"connection", config.connection},
+            {"envelope",
+             {{"min_K", config.envelope.min_K},
+              {"max_K", config.envelope.max_K},
+              {"min_rate_K_per_min", config.envelope.min_rate_K_per_min},
+              {"max_rate_K_per_min", config.envelope.max_rate_K_per_min}}},
+            {"poll_hz", settings.poll_hz},
+            {"safe_state", settings.safe_state == linkam::SafeState::hold ? "hold" : "stop"},
+            {"tolerance_heating_K", settings.tolerance_heating_K},
+            {"tolerance_cooling_K", settings.tolerance_cooling_K},
+            {"settle_s", settings.settle_s}};
+  }
+};
+
+std::unique_ptr<StagePart> prepare_stage(const schedules::Schedule& schedule, const RunOptions& options,
+                                         std::int64_t clock_origin_ns, const std::string& work_dir, bool want_truth) {
+  bool uses_stage = false;
+  for (const auto& step : schedule.steps) uses_stage = uses_stage || step.uses_stage();
+  if (!uses_stage) return nullptr;
+  if (!schedule.instruments.stage)
+    throw UsageError(fmt::format("{}: the schedule configures no stage ([instruments.stage])", schedule.path));
+  auto part = std::make_unique<StagePart>();
+  part->config = *schedule.instruments.stage;
+  part->settings = engine_settings(part->config, options);
+  if (options.simulate) {
+    std::vector<std::string> args{"linkam", "--speed", fmt::format("{}", options.speed), "--clock-origin-ns",
+                                  std::to_string(clock_origin_ns)};
+    if (want_truth) {
+      part->truth_log = work_dir + "/stage_truth.csv";
+      args.insert(args.end(), {"--truth-log", part->truth_log, "--truth-interval", "1"});
+    }
+    args.insert(args.end(), options.stage_sim_args.begin(), options.stage_sim_args.end());
+    part->simulator = std::make_unique<SimProcess>(args, std::chrono::seconds(10));
+    // A pty has no modem-control lines: RTS/CTS is a property of the cable, not of the protocol.
+    part->config.connection = fmt::format("serial:{}?baud=19200&flow=none", part->simulator->address());
+  }
+  return part;
+}
+
+acquisition::RunStop run_stage(const schedules::Schedule& schedule, StagePart& stage, XrdPart* xrd,
+                               RunContext& context, ProgressPrinter& printer) {
+  acquisition::RunStop stop;
+  linkam::DeviceOptions device_options;
+  device_options.envelope = to_device_envelope(stage.config.envelope);
+  std::atomic<acquisition::RunEngine*> engine_ptr{nullptr};
+  const Clock& clock = context.clock;
+  auto on_device_event = [&](const linkam::DeviceEvent& de) {
+    acquisition::Event e;
+    e.t_mono_ns = clock.mono_ns();
+    e.t_utc_ns = clock.utc_ns_at(e.t_mono_ns);
+    e.level = de.is_fault ? acquisition::EventLevel::warning : acquisition::EventLevel::info;
+    e.source = "linkam";
+    e.kind = de.kind;
+    e.message = de.message;
+    context.recorder.record(e);
+    if (auto* engine = engine_ptr.load(); de.is_fault && engine) engine->note_device_fault();
+  };
+  try {
+    auto transport = transport::make_byte_transport(transport::parse_connection_string(stage.config.connection));
+    linkam::LinkamDevice device(std::move(transport), device_options, on_device_event);
+    acquisition::RunEngine engine(schedule, device, context.recorder, clock, stage.settings);
+    engine_ptr = &engine;
+    if (xrd) engine.add_attachment(xrd->attach(context));
+    engine.set_progress_callback([&](const acquisition::RunProgress& p) { printer.on_progress(p); });
+    stop = engine.execute(g_abort_requested);
+    engine_ptr = nullptr;
+  } catch (const std::exception& e) {
+    stop.status = acquisition::ExitStatus::failed;
+    stop.reason = e.what();
+    stop.stop_mono_ns = clock.mono_ns();
+    stop.stop_utc_ns = clock.utc_ns_at(stop.stop_mono_ns);
+  }
+  return stop;
+}
+
 int run_schedule(const RunOptions& options) {
   if (options.speed != 1.0 && !options.simulate)
     throw UsageError(fmt::format("--speed {} needs --sim: real instruments run in real time", options.speed));
@@ -88,39 +172,37 @@ int run_schedule(const RunOptions& options) {
     throw UsageError(fmt::format("--poll-hz {}: the T95 is polled at 0.1 to 10 Hz", options.poll_hz));
   // Validate the whole schedule before anything is opened or moved.
   schedules::Schedule schedule = schedules::load_schedule_file(options.schedule_path);
-  if (!schedule.instruments.stage)
-    throw UsageError(fmt::format("{}: the schedule configures no stage ([instruments.stage])", schedule.path));
-  schedules::StageConfig stage_config = *schedule.instruments.stage;
-
-  ScaledSteadyClock clock(options.speed);
-  std::unique_ptr<SimProcess> stage_sim;
-  if (options.simulate) {
-    stage_sim = std::make_unique<SimProcess>(
-        std::vector<std::string>{"linkam", "--speed", fmt::format("{}", options.speed)}, std::chrono::seconds(10));
-    // A pty has no modem-control lines: RTS/CTS is a property of the cable, not of the protocol.
-    stage_config.connection = fmt::format("serial:{}?baud=19200&flow=none", stage_sim->address());
+  if (!options.sample_state.empty()) schedules::override_sample_state(schedule, options.sample_state);
+  bool uses_stage = false, uses_rheometer = false;
+  for (const auto& step : schedule.steps) {
+    uses_stage = uses_stage || step.uses_stage();
+    uses_rheometer = uses_rheometer || step.uses_rheometer();
   }
-  const auto settings = engine_settings(stage_config, options);
+  if (uses_stage && uses_rheometer)
+    throw UsageError(fmt::format("{}: a run drives either the Linkam stage (with X-ray frames) or the rheometer; "
+                                 "split stage and DMA steps into two schedules", schedule.path));
+
+  // One experiment clock for this process and every simulator it starts.
+  const ScaledSteadyClock clock(options.speed);
+  const std::int64_t clock_origin_ns = clock.steady_origin_ns();
+  std::string work_dir;
+  bool wants_frames = false;
+  for (const auto& step : schedule.steps) wants_frames = wants_frames || step.xrd.has_value();
+  if (options.simulate) work_dir = make_work_dir(options);
+
+  auto stage = prepare_stage(schedule, options, clock_origin_ns, work_dir, wants_frames && options.simulate);
+  auto xrd = XrdPart::prepare(schedule, options, clock, clock_origin_ns, work_dir, stage ? stage->truth_log : "");
+  auto dma = DmaPart::prepare(schedule, options, clock, clock_origin_ns);
 
   acquisition::RunStore store(options.db_path);
   ProgressPrinter printer(stderr, options.quiet);
   OperatorTee recorder(store, printer);
 
-  nlohmann::json configuration{
-      {"stage",
-       {{"connection", stage_config.connection},
-        {"envelope",
-         {{"min_K", stage_config.envelope.min_K},
-          {"max_K", stage_config.envelope.max_K},
-          {"min_rate_K_per_min", stage_config.envelope.min_rate_K_per_min},
-          {"max_rate_K_per_min", stage_config.envelope.max_rate_K_per_min}}},
-        {"poll_hz", settings.poll_hz},
-        {"safe_state", settings.safe_state == linkam::SafeState::hold ? "hold" : "stop"},
-        {"tolerance_heating_K", settings.tolerance_heating_K},
-        {"tolerance_cooling_K", settings.tolerance_cooling_K},
-        {"settle_s", settings.settle_s}}},
-      {"simulated", options.simulate},
-      {"speed", options.speed}};
+  nlohmann::json configuration{{"simulated", options.simulate}, {"speed", options.speed}};
+  if (stage) configuration["stage"] = stage->configuration();
+  if (xrd) configuration["xrd"] = xrd->configuration();
+  if (dma) configuration["rheometer"] = dma->configuration();
+  if (!work_dir.empty()) configuration["work_dir"] = work_dir;
 
   acquisition::RunStart start;
   start.schedule_path = std::filesystem::absolute(schedule.path).string();
@@ -136,45 +218,20 @@ int run_schedule(const RunOptions& options) {
              schedule.steps.size(), options.simulate ? fmt::format(", simulated at x{}", options.speed) : "");
 
   install_stop_signals();
+  RunContext context{options, clock, clock_origin_ns, store, recorder, run_id, work_dir};
   acquisition::RunStop stop;
-  {
-    linkam::DeviceOptions device_options;
-    device_options.envelope = to_device_envelope(stage_config.envelope);
-    acquisition::RunEngine* engine_ptr = nullptr;
-    auto on_device_event = [&](const linkam::DeviceEvent& de) {
-      acquisition::Event e;
-      e.t_mono_ns = clock.mono_ns();
-      e.t_utc_ns = clock.utc_ns_at(e.t_mono_ns);
-      e.level = de.is_fault ? acquisition::EventLevel::warning : acquisition::EventLevel::info;
-      e.source = "linkam";
-      e.kind = de.kind;
-      e.message = de.message;
-      recorder.record(e);
-      if (de.is_fault && engine_ptr) engine_ptr->note_device_fault();
-    };
-    try {
-      auto transport = transport::make_byte_transport(transport::parse_connection_string(stage_config.connection));
-      linkam::LinkamDevice stage(std::move(transport), device_options, on_device_event);
-      acquisition::RunEngine engine(schedule, stage, recorder, clock, settings);
-      engine_ptr = &engine;
-      engine.set_progress_callback([&](const acquisition::RunProgress& p) { printer.on_progress(p); });
-      stop = engine.execute(g_abort_requested);
-      engine_ptr = nullptr;
-    } catch (const std::exception& e) {
-      stop.status = acquisition::ExitStatus::failed;
-      stop.reason = e.what();
-      stop.stop_mono_ns = clock.mono_ns();
-      stop.stop_utc_ns = clock.utc_ns_at(stop.stop_mono_ns);
-    }
-  }
+  if (stage) stop = run_stage(schedule, *stage, xrd.get(), context, printer);
+  else if (dma) stop = dma->execute(context, g_abort_requested);
   printer.finish();
   store.end_run(run_id, stop);
-  if (auto writer_error = store.writer_error())
-    fmt::print(stderr, "store: {}\n", *writer_error);
+  if (auto writer_error = store.writer_error()) fmt::print(stderr, "store: {}\n", *writer_error);
 
+  if (xrd) fmt::print(stderr, "{}\n", xrd->summary());
+  if (dma) fmt::print(stderr, "{}\n", dma->summary());
   fmt::print(stderr, "run {} {}: {}\n", run_id, acquisition::to_string(stop.status), stop.reason);
   fmt::print("data: {} (run {}; `glasslab export {} --stream stage --format csv --db {}`)\n",
              std::filesystem::absolute(options.db_path).string(), run_id, run_id, options.db_path);
+  if (!work_dir.empty()) fmt::print("simulator files: {}\n", work_dir);
   fmt::print("{}\n", run_id);
   std::fflush(stdout);
   switch (stop.status) {
@@ -200,6 +257,10 @@ void add_run_commands(CLI::App& app) {
       ->check(CLI::IsMember({"stop", "hold"}));
   run->add_option("--operator", options->operator_name, "who runs it (default: the schedule's)");
   run->add_flag("--quiet", options->quiet, "no live progress line");
+  run->add_option("--sample-state", options->sample_state,
+                  "override the sample state: as_cast, hpt_rt_stored_rt, hpt_ln2_stored_ln2, hpt_rt_stored_ln2");
+  run->add_option("--stage-sim-arg", options->stage_sim_args,
+                  "extra argument for the simulated T95 (with --sim), e.g. --stage-sim-arg=--fault=drop:5@60");
   run->callback([options] {
     const int code = run_schedule(*options);
     if (code != 0) throw CLI::RuntimeError(code);

@@ -11,6 +11,7 @@
 #include <fmt/format.h>
 
 #include "app/commands.hpp"
+#include "core/clock.hpp"
 #include "sim/linkam/simulator.hpp"
 
 namespace glasslab::app {
@@ -77,7 +78,13 @@ void add_sim_linkam_command(CLI::App& sim) {
   cmd->add_option("--truth-interval", options->truth_interval_s, "Experiment seconds between truth-log lines")
       ->check(CLI::PositiveNumber)
       ->capture_default_str();
-  cmd->callback([options] { run_linkam_sim(*options); });
+  auto clock_origin_ns = std::make_shared<std::int64_t>(0);
+  cmd->add_option("--clock-origin-ns", *clock_origin_ns,
+                  "Share the experiment clock of the process that started this one (host steady ns)");
+  cmd->callback([options, clock_origin_ns] {
+    if (*clock_origin_ns != 0) options->clock = std::make_shared<ScaledSteadyClock>(options->speed, *clock_origin_ns);
+    run_linkam_sim(*options);
+  });
 }
 
 }  // namespace glasslab::app

@@ -27,6 +27,7 @@ struct SimRheometerOptions {
   std::uint64_t seed = 1;
   std::string sample_state = "as-cast";
   std::vector<std::string> faults;
+  std::int64_t clock_origin_ns = 0;  ///< 0: this process's own start
 };
 
 void run_sim_rheometer(const SimRheometerOptions& options) {
@@ -40,7 +41,8 @@ void run_sim_rheometer(const SimRheometerOptions& options) {
   sigaddset(&stop_signals, SIGTERM);
   pthread_sigmask(SIG_BLOCK, &stop_signals, nullptr);
 
-  ScaledSteadyClock clock(options.speed);
+  ScaledSteadyClock clock = options.clock_origin_ns != 0 ? ScaledSteadyClock(options.speed, options.clock_origin_ns)
+                                                        : ScaledSteadyClock(options.speed);
   sr::SimulatedRheometer instrument(clock, sr::parse_sample_state(options.sample_state), options.seed);
   sr::ServerOptions server_options;
   server_options.bind_address = options.bind;
@@ -81,6 +83,8 @@ void add_sim_rheometer_command(CLI::App& sim) {
       ->capture_default_str();
   cmd->add_option("--bind", options->bind, "address to listen on")->capture_default_str();
   cmd->add_option("--speed", options->speed, "experiment seconds per wall second")->capture_default_str();
+  cmd->add_option("--clock-origin-ns", options->clock_origin_ns,
+                  "share the experiment clock of the process that started this one (host steady ns)");
   cmd->add_option("--seed", options->seed, "noise seed")->capture_default_str();
   cmd->add_option("--sample-state", options->sample_state, "as-cast or hpt")->capture_default_str();
   cmd->add_option("--fault", options->faults,

@@ -36,6 +36,7 @@ struct SimXrdOptions {
   std::string sample_state = "as_cast";
   std::string stage_truth = "const:293.15";
   double truth_offset_s = 0.0;
+  std::int64_t clock_origin_ns = 0;  ///< 0: this process's own start
   std::uint64_t seed = 1;
   double stretch_ms = 5.0;
 };
@@ -77,7 +78,7 @@ void control_loop(sim::trigger::FtdiChipModel& chip, sim::detector::SimDetector&
 
 void run_sim_xrd(const SimXrdOptions& o) {
   if ((o.socket_path.empty()) == (o.port < 0)) throw UsageError("sim xrd: give exactly one of --socket PATH or --port N");
-  ScaledSteadyClock clock(o.speed);
+  ScaledSteadyClock clock = o.clock_origin_ns != 0 ? ScaledSteadyClock(o.speed, o.clock_origin_ns) : ScaledSteadyClock(o.speed);
   auto truth = sim::detector::make_stage_truth(o.stage_truth, o.truth_offset_s);
   sim::detector::DetectorConfig config;
   config.out_dir = o.out_dir;
@@ -117,6 +118,8 @@ void add_sim_xrd_command(CLI::App& sim) {
                   "as_cast | hpt_rt_stored_rt | hpt_ln2_stored_ln2 | hpt_rt_stored_ln2 (paper's Table 2)");
   cmd->add_option("--stage-truth", options->stage_truth,
                   "True stage temperature: a Linkam truth log FILE, const:T_K or ramp:START_K:RATE_K_PER_MIN:END_K");
+  cmd->add_option("--clock-origin-ns", options->clock_origin_ns,
+                  "Share the experiment clock of the process that started this one (host steady ns)");
   cmd->add_option("--truth-offset-s", options->truth_offset_s,
                   "Added to the detector's experiment time before looking up the truth log");
   cmd->add_option("--seed", options->seed, "Noise seed (frames are reproducible)");

@@ -31,6 +31,13 @@ std::chrono::nanoseconds Clock::wall_duration(double experiment_seconds) const {
 ScaledSteadyClock::ScaledSteadyClock(double speed)
     : speed_(speed > 0 ? speed : 1.0), steady_origin_ns_(steady_now_ns()), utc_origin_ns_(system_now_ns()) {}
 
+ScaledSteadyClock::ScaledSteadyClock(double speed, std::int64_t steady_origin_ns)
+    : ScaledSteadyClock(speed) {
+  // UTC at the origin: now minus the host steady time elapsed since it.
+  utc_origin_ns_ -= steady_now_ns() - steady_origin_ns;
+  steady_origin_ns_ = steady_origin_ns;
+}
+
 std::int64_t ScaledSteadyClock::mono_ns() const {
   const auto elapsed = static_cast<double>(steady_now_ns() - steady_origin_ns_);
   return steady_origin_ns_ + static_cast<std::int64_t>(elapsed * speed_);

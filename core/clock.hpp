@@ -36,6 +36,10 @@ public:
 class ScaledSteadyClock final : public Clock {
 public:
   explicit ScaledSteadyClock(double speed = 1.0);
+  /// A clock whose experiment time starts at a given host steady time, so that separate processes
+  /// (the engine and the simulators it starts, via --clock-origin-ns) share one time axis.
+  ScaledSteadyClock(double speed, std::int64_t steady_origin_ns);
+  std::int64_t steady_origin_ns() const { return steady_origin_ns_; }
   std::int64_t mono_ns() const override;
   std::int64_t utc_ns_at(std::int64_t mono_ns) const override;
   void sleep_until_mono_ns(std::int64_t mono_ns) const override;

@@ -1,0 +1,74 @@
+#pragma once
+// The parts of `glasslab run` beyond the stage: X-ray frames during stage steps (run_xrd.cpp) and
+// DMA sweeps on the rheometer (run_dma.cpp). cmd_run.cpp prepares them (starting simulators with
+// --sim) before the run row is written, so the run's configuration names every connection.
+#include <atomic>
+#include <cstdint>
+#include <memory>
+#include <string>
+
+#include <nlohmann/json.hpp>
+
+#include "acquisition/engine/run_engine.hpp"
+#include "acquisition/recorder.hpp"
+#include "acquisition/store/run_store.hpp"
+#include "core/clock.hpp"
+#include "schedules/schedule.hpp"
+
+namespace glasslab::app {
+
+struct RunOptions {
+  std::string schedule_path;
+  bool simulate = false;
+  double speed = 1.0;
+  std::string db_path;
+  double poll_hz = 0;  ///< 0: the schedule's
+  std::string safe_state;
+  std::string operator_name;
+  std::string sample_state;  ///< overrides [sample] state (paper Table 2)
+  bool quiet = false;
+  std::vector<std::string> stage_sim_args;  ///< extra arguments for `glasslab sim linkam` (faults)
+};
+
+/// What every part needs once the run has begun.
+struct RunContext {
+  const RunOptions& options;
+  const Clock& clock;
+  std::int64_t clock_origin_ns;   ///< pass to simulators as --clock-origin-ns
+  acquisition::RunStore& store;   ///< for analysis rows (record_frame_analysis, record_analysis_result)
+  acquisition::Recorder& recorder;
+  acquisition::RunId run_id;
+  std::string work_dir;           ///< where simulators write (truth log, frames) in a dry run
+};
+
+/// X-ray frames during stage steps that carry `xrd = {...}`.
+class XrdPart {
+public:
+  virtual ~XrdPart() = default;
+  /// Starts the simulated trigger box + detector with --sim (they read the stage truth log), else
+  /// opens the real trigger box. Returns nullptr when no step acquires frames.
+  static std::unique_ptr<XrdPart> prepare(const schedules::Schedule& schedule, const RunOptions& options,
+                                          const Clock& clock, std::int64_t clock_origin_ns,
+                                          const std::string& work_dir, const std::string& stage_truth_log);
+  virtual nlohmann::json configuration() const = 0;
+  /// Called once the run row exists; the engine drives the returned attachment.
+  virtual acquisition::StepAttachment& attach(RunContext& context) = 0;
+  /// After the engine finished: summary line for the operator (frames ok / missed / analysed).
+  virtual std::string summary() const = 0;
+};
+
+/// DMA sweeps (dma_ramp, dma_isothermal) on the rheometer, as an unattended queue.
+class DmaPart {
+public:
+  virtual ~DmaPart() = default;
+  /// Starts `glasslab sim rheometer` with --sim, else uses [instruments.rheometer].connection.
+  /// Returns nullptr when no step uses the rheometer.
+  static std::unique_ptr<DmaPart> prepare(const schedules::Schedule& schedule, const RunOptions& options,
+                                          const Clock& clock, std::int64_t clock_origin_ns);
+  virtual nlohmann::json configuration() const = 0;
+  /// Runs every rheometer step; never throws; leaves the rheometer aborted (safe).
+  virtual acquisition::RunStop execute(RunContext& context, const std::atomic<bool>& abort_requested) = 0;
+  virtual std::string summary() const = 0;
+};
+
+}  // namespace glasslab::app
