@@ -76,12 +76,22 @@ void StagePoller::record_gap(std::int64_t from_mono_ns, std::int64_t to_mono_ns,
   recorder_.record(e);
 }
 
+void StagePoller::wait_until(std::int64_t deadline_mono_ns) const {
+  // A sleeping thread wakes up to a millisecond late, which would show as spacing jitter at 10 Hz
+  // (bench/run: p99 < 2 ms). Sleep until 0.5 ms (wall) before the deadline, then spin: 0.5 % of one
+  // core at 10 Hz, bought for evenly spaced readings.
+  const auto spin_window_ns = static_cast<std::int64_t>(5e5 * clock_.speed());
+  clock_.sleep_until_mono_ns(deadline_mono_ns - spin_window_ns);
+  while (!stop_ && clock_.mono_ns() < deadline_mono_ns) {
+  }
+}
+
 void StagePoller::poll_loop() {
   std::int64_t next_poll_ns = clock_.mono_ns();
   std::optional<std::int64_t> last_good_ns;
   std::uint64_t sequence = 0;
   while (!stop_) {
-    clock_.sleep_until_mono_ns(next_poll_ns);
+    wait_until(next_poll_ns);
     if (stop_) break;
     const std::int64_t sent_ns = clock_.mono_ns();
     linkam::StageStatus status;

@@ -49,6 +49,7 @@ public:
 
 private:
   void poll_loop();
+  void wait_until(std::int64_t deadline_mono_ns) const;
   void record_gap(std::int64_t from_mono_ns, std::int64_t to_mono_ns, const std::string& why);
 
   linkam::LinkamDevice& stage_;
