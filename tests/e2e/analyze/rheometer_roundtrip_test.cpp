@@ -144,12 +144,19 @@ TEST_CASE("analyze RUN recovers the paper's activation energies from a simulated
   const auto report = nlohmann::json::parse(result.out);
   REQUIRE(report["dma"].is_object());
   const std::map<std::string, double> paper{{"alpha", 7.51}, {"beta", 1.29}, {"gamma", 0.28}};
+  std::string gamma_fits;  // per-frequency peak outcomes, shown when an energy is missing
+  for (const auto& f : report["dma"]["frequencies"])
+    for (const auto& peak : f["peaks"]) gamma_fits += peak.dump() + "\n";
+  INFO(gamma_fits);
   int checked = 0;
   for (const auto& relaxation : report["dma"]["relaxations"]) {
     const std::string name = relaxation["name"];
     INFO(name, ": ", relaxation.dump());
     REQUIRE(paper.count(name) == 1);
-    REQUIRE(relaxation["activation_energy_eV"].is_number());
+    if (!relaxation["activation_energy_eV"].is_number()) {
+      FAIL_CHECK(name, " has no activation energy: ", relaxation["reason"].get<std::string>());
+      continue;
+    }
     const double E = relaxation["activation_energy_eV"];
     const double stderr_eV = relaxation["activation_energy_eV_stderr"].is_number()
                                  ? relaxation["activation_energy_eV_stderr"].get<double>() : 0.0;
