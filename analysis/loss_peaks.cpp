@@ -17,6 +17,15 @@ namespace {
 
 constexpr int kPeakParameters = 3;  // ln H, Tp, ln w
 
+// Guards that keep a wild Levenberg-Marquardt trial step from producing inf/NaN (which stops
+// MINPACK after a few evaluations): ln H and ln w are clamped before exponentiation, Tp is kept
+// positive, and |s| beyond kMaxWingArgument (where the peak is < e^-300 of its height) counts as 0.
+constexpr double kMaxLogParameter = 200.0;
+constexpr double kMinPeakTemperature_K = 1.0;
+constexpr double kMaxWingArgument = 300.0;
+double safe_exp(double log_value) { return std::exp(std::clamp(log_value, -kMaxLogParameter, kMaxLogParameter)); }
+double safe_Tp(double Tp_K) { return std::max(Tp_K, kMinPeakTemperature_K); }
+
 struct Problem {
   Eigen::VectorXd T, y;
   std::vector<double> cos_term;  // c = cos(pi b / 2) per peak
@@ -43,12 +52,15 @@ struct ResidualFunctor {
     for (int i = 0; i < m; ++i) {
       const double T = problem.T[i];
       for (int j = 0; j < problem.peaks; ++j) {
-        const double H = std::exp(p[3 * j]), Tp = p[3 * j + 1], w = std::exp(p[3 * j + 2]);
+        const double H = safe_exp(p[3 * j]), Tp = safe_Tp(p[3 * j + 1]), w = safe_exp(p[3 * j + 2]);
         const double c = problem.cos_term[j];
         const double s = w * (1.0 / T - 1.0 / Tp);
-        const double denominator = 2 * std::cosh(s) + 2 * c;
-        const double L = H * (2 + 2 * c) / denominator;
-        const double dL_ds = -H * (2 + 2 * c) * 2 * std::sinh(s) / (denominator * denominator);
+        double L = 0, dL_ds = 0;  // far out in the wings (|s| large) both vanish; cosh would overflow
+        if (std::abs(s) < kMaxWingArgument) {
+          const double denominator = 2 * std::cosh(s) + 2 * c;
+          L = H * (2 + 2 * c) / denominator;
+          dL_ds = -L * 2 * std::sinh(s) / denominator;
+        }
         J(i, 3 * j) = L;
         J(i, 3 * j + 1) = dL_ds * w / (Tp * Tp);
         J(i, 3 * j + 2) = dL_ds * s;
@@ -64,8 +76,8 @@ struct ResidualFunctor {
     double value = 0;
     for (int j = 0; j < problem.peaks; ++j) {
       const double c = problem.cos_term[j];
-      const double s = std::exp(p[3 * j + 2]) * (1.0 / T - 1.0 / p[3 * j + 1]);
-      value += std::exp(p[3 * j]) * (2 + 2 * c) / (2 * std::cosh(s) + 2 * c);
+      const double s = safe_exp(p[3 * j + 2]) * (1.0 / T - 1.0 / safe_Tp(p[3 * j + 1]));
+      if (std::abs(s) < kMaxWingArgument) value += safe_exp(p[3 * j]) * (2 + 2 * c) / (2 * std::cosh(s) + 2 * c);
     }
     const double u = (T - problem.T_centre) / problem.T_scale;
     double power = 1;
@@ -297,10 +309,9 @@ void report_peaks(const Problem& problem, const Eigen::VectorXd& p, const Eigen:
   }
 }
 
-}  // namespace
-
-FrequencyFit fit_loss_peaks(std::span<const double> T_K, std::span<const double> y, double frequency_Hz,
-                            const std::vector<RelaxationSpec>& relaxations, const PeakFitOptions& options) {
+/// All relaxations with data in their windows at once, on one polynomial background.
+FrequencyFit fit_jointly(std::span<const double> T_K, std::span<const double> y, double frequency_Hz,
+                         const std::vector<RelaxationSpec>& relaxations, const PeakFitOptions& options) {
   FrequencyFit fit;
   fit.frequency_Hz = frequency_Hz;
   fit.points = static_cast<int>(T_K.size());
@@ -370,6 +381,120 @@ FrequencyFit fit_loss_peaks(std::span<const double> T_K, std::span<const double>
   for (int k = 0; k < n; ++k) stderr_p[k] = std::sqrt(s2 * scaled_inverse(k, k)) / column_norms[k];
   fit.background.assign(p.data() + kPeakParameters * problem.peaks, p.data() + n);
   report_peaks(problem, p, stderr_p, used, fit);
+  return fit;
+}
+
+/// A local maximum of the smoothed data that a relaxation claims, and the span fitted around it.
+struct WindowAnchor {
+  std::size_t peak_slot = 0;  ///< index into FrequencyFit::peaks
+  int maximum = 0;            ///< index into the sorted data
+  bool refit = false;         ///< false: already located by the joint fit, only bounds others
+};
+
+std::optional<int> local_maximum(const std::vector<double>& T, const std::vector<double>& smooth, double lo_K,
+                                 double hi_K, int min_points) {
+  int first = -1, last = -1;
+  for (int i = 0; i < static_cast<int>(T.size()); ++i) {
+    if (T[i] < lo_K || T[i] > hi_K) continue;
+    if (first < 0) first = i;
+    last = i;
+  }
+  if (first < 0 || last - first + 1 < min_points) return std::nullopt;
+  int best = first;
+  for (int i = first; i <= last; ++i) if (smooth[i] > smooth[best]) best = i;
+  if (best <= first + 1 || best >= last - 1) return std::nullopt;  // a rising edge, not a peak
+  return best;
+}
+
+int index_of_minimum(const std::vector<double>& smooth, int from, int to) {
+  int best = from;
+  for (int i = from; i <= to; ++i) if (smooth[i] < smooth[best]) best = i;
+  return best;
+}
+
+/// Fallback when the joint fit did not locate every relaxation. A joint model that leaves one
+/// relaxation unlocated does not describe the data (typically the alpha rise is not a Cole-Cole
+/// peak and its misfit swamps gamma), so its other peak temperatures are biased too: every
+/// relaxation with a local maximum in its window is refitted, each alone between the
+/// minima (valleys) that separate its maximum from its neighbours' maxima, on a local low-order
+/// background. A large neighbour (the alpha rise next to beta, beta's tail under gamma) is then
+/// only a slowly varying background over the window instead of a misfit that spoils every peak.
+/// Two relaxations claiming the same maximum stay unlocated: one peak never yields two.
+void fit_windows_separately(std::span<const double> T_K, std::span<const double> y,
+                            const std::vector<RelaxationSpec>& relaxations, const PeakFitOptions& options,
+                            FrequencyFit& fit) {
+  std::vector<std::size_t> order(T_K.size());
+  std::iota(order.begin(), order.end(), 0);
+  std::sort(order.begin(), order.end(), [&](std::size_t a, std::size_t b) { return T_K[a] < T_K[b]; });
+  const int n = static_cast<int>(order.size());
+  std::vector<double> T(n), values(n);
+  Eigen::VectorXd y_sorted(n);
+  for (int i = 0; i < n; ++i) {
+    T[i] = T_K[order[i]];
+    values[i] = y_sorted[i] = y[order[i]];
+  }
+  const std::vector<double> smooth = moving_average(y_sorted);
+  std::vector<WindowAnchor> anchors;
+  for (std::size_t k = 0; k < fit.peaks.size(); ++k) {
+    PeakFit& peak = fit.peaks[k];
+    const auto spec = std::find_if(relaxations.begin(), relaxations.end(), [&](const auto& r) { return r.name == peak.name; });
+    const auto maximum = local_maximum(T, smooth, spec->T_window_lo_K, spec->T_window_hi_K, options.min_points_in_window);
+    if (maximum) {
+      anchors.push_back({k, *maximum, true});
+    } else if (peak.status == FitStatus::ok) {  // keep the joint value; its Tp still bounds the neighbours
+      const auto nearest = std::lower_bound(T.begin(), T.end(), *peak.Tp_K);
+      anchors.push_back({k, static_cast<int>(std::min<std::ptrdiff_t>(nearest - T.begin(), n - 1)), false});
+    } else {
+      peak.reason += "; window fallback: no local maximum inside its window";
+    }
+  }
+  std::sort(anchors.begin(), anchors.end(), [](const auto& a, const auto& b) { return a.maximum < b.maximum; });
+  constexpr int kSameMaximumPoints = 2;
+  for (std::size_t a = 0; a < anchors.size(); ++a) {
+    if (!anchors[a].refit) continue;
+    PeakFit& peak = fit.peaks[anchors[a].peak_slot];
+    const bool shares_before = a > 0 && anchors[a].maximum - anchors[a - 1].maximum <= kSameMaximumPoints;
+    const bool shares_after = a + 1 < anchors.size() && anchors[a + 1].maximum - anchors[a].maximum <= kSameMaximumPoints;
+    if (shares_before || shares_after) {
+      peak.reason += fmt::format("; window fallback: the maximum at {:.1f} K is claimed by another relaxation too",
+                                 T[anchors[a].maximum]);
+      continue;
+    }
+    const int left = a > 0 ? index_of_minimum(smooth, anchors[a - 1].maximum, anchors[a].maximum) : 0;
+    const int right = a + 1 < anchors.size() ? index_of_minimum(smooth, anchors[a].maximum, anchors[a + 1].maximum) : n - 1;
+    const auto spec = std::find_if(relaxations.begin(), relaxations.end(), [&](const auto& r) { return r.name == peak.name; });
+    RelaxationSpec local = *spec;
+    local.T_window_lo_K = T[left];
+    local.T_window_hi_K = T[right];
+    PeakFitOptions local_options = options;
+    local_options.background_degree = options.window_background_degree;
+    const std::span<const double> T_window(T.data() + left, right - left + 1);
+    const std::span<const double> y_window(values.data() + left, right - left + 1);
+    const FrequencyFit alone = fit_jointly(T_window, y_window, fit.frequency_Hz, {local}, local_options);
+    const std::string joint_reason =
+        peak.status == FitStatus::ok
+            ? fmt::format("Tp {:.1f} K, rejected because another relaxation at this frequency was not located", *peak.Tp_K)
+            : peak.reason;
+    if (alone.peaks.size() == 1 && alone.peaks[0].status == FitStatus::ok) {
+      peak = alone.peaks[0];
+      peak.reason = fmt::format("fitted alone on [{:.1f}, {:.1f}] K with a degree-{} background (joint fit: {})",
+                                T[left], T[right], options.window_background_degree, joint_reason);
+    } else {
+      peak.reason += fmt::format("; window fallback on [{:.1f}, {:.1f}] K: {}", T[left], T[right],
+                                 alone.peaks.empty() ? alone.reason : alone.peaks[0].reason);
+    }
+  }
+}
+
+}  // namespace
+
+FrequencyFit fit_loss_peaks(std::span<const double> T_K, std::span<const double> y, double frequency_Hz,
+                            const std::vector<RelaxationSpec>& relaxations, const PeakFitOptions& options) {
+  FrequencyFit fit = fit_jointly(T_K, y, frequency_Hz, relaxations, options);
+  const bool any_unlocated = std::any_of(fit.peaks.begin(), fit.peaks.end(), [](const PeakFit& p) { return p.status != FitStatus::ok; });
+  if (options.fit_windows_when_joint_fails && any_unlocated && fit.status != FitStatus::invalid_input) {
+    fit_windows_separately(T_K, y, relaxations, options, fit);
+  }
   return fit;
 }
 

@@ -50,6 +50,10 @@ struct PeakFitOptions {
   int max_function_evaluations = 4000;
   double max_condition_number = 1e8;  ///< of the column-scaled Jacobian at the optimum
   int min_points_in_window = 8;       ///< a relaxation with fewer data points in its window is skipped
+  /// When the joint fit leaves a relaxation unlocated, fit that relaxation alone between the
+  /// valleys around its local maximum (see fit_loss_peaks).
+  bool fit_windows_when_joint_fails = true;
+  int window_background_degree = 1;   ///< local background of those single-peak fits (0..3)
 };
 
 struct FrequencyFit {
@@ -73,7 +77,11 @@ double cole_cole_peak(double T_K, double height, double Tp_K, double width_K, do
 /// The reference's form with A, E and b (for generators and checks).
 double cole_cole_reference(double T_K, double amplitude_A, double Tp_K, double energy_eV, double shape_b);
 
-/// Fits all relaxations whose window holds data at once. T need not be sorted.
+/// Fits all relaxations whose window holds data at once. T need not be sorted. Relaxations the
+/// joint fit does not locate (solver stopped, ill-conditioned, insignificant height) are then
+/// fitted one by one on the span between the minima that bound their own local maximum, with a
+/// local background (PeakFitOptions::window_background_degree); such a peak says so in `reason`.
+/// FrequencyFit::status, optimum and background always describe the joint fit.
 FrequencyFit fit_loss_peaks(std::span<const double> T_K, std::span<const double> y, double frequency_Hz,
                             const std::vector<RelaxationSpec>& relaxations, const PeakFitOptions& options = {});
 
