@@ -1,6 +1,7 @@
 #include "acquisition/xrd/temperature_interpolation.hpp"
 
 #include <algorithm>
+#include <optional>
 
 #include <fmt/format.h>
 
@@ -11,6 +12,26 @@ double line_through(const StageReading& a, const StageReading& b, std::int64_t t
   if (b.t_mono_ns == a.t_mono_ns) return b.T_K;
   const double w = static_cast<double>(t - a.t_mono_ns) / static_cast<double>(b.t_mono_ns - a.t_mono_ns);
   return a.T_K + w * (b.T_K - a.T_K);
+}
+/// Least-squares line through the readings within kFitHalfWindow_ns of t, evaluated at t
+/// (times relative to t, so the arithmetic stays well conditioned); nullopt with too few.
+std::optional<double> local_fit(const std::deque<StageReading>& readings, std::int64_t t) {
+  const auto first = std::lower_bound(readings.begin(), readings.end(), t - kFitHalfWindow_ns,
+                                      [](const StageReading& r, std::int64_t value) { return r.t_mono_ns < value; });
+  double n = 0, sx = 0, sy = 0, sxx = 0, sxy = 0;
+  for (auto it = first; it != readings.end() && it->t_mono_ns <= t + kFitHalfWindow_ns; ++it) {
+    const double x = static_cast<double>(it->t_mono_ns - t) * 1e-9;
+    n += 1;
+    sx += x;
+    sy += it->T_K;
+    sxx += x * x;
+    sxy += x * it->T_K;
+  }
+  if (n < kFitMinReadings) return std::nullopt;
+  const double denominator = n * sxx - sx * sx;
+  if (denominator <= 1e-12) return std::nullopt;
+  const double slope = (n * sxy - sx * sy) / denominator;
+  return (sy - slope * sx) / n;  // the line's value at x = 0, i.e. at t
 }
 }  // namespace
 
@@ -29,6 +50,7 @@ InterpolatedT interpolate_T(const std::deque<StageReading>& readings, std::int64
     if (t - readings.back().t_mono_ns > max_extrapolation_ns) return {};
     return {line_through(readings[readings.size() - 2], readings.back(), t), true};
   }
+  if (const auto fitted = local_fit(readings, t)) return {*fitted, false};
   const auto it = std::lower_bound(readings.begin(), readings.end(), t,
                                    [](const StageReading& r, std::int64_t value) { return r.t_mono_ns < value; });
   if (it->t_mono_ns == t) return {it->T_K, false};

@@ -41,6 +41,7 @@ void XrdAcquisitionRunner::start(const XrdStepInfo& step) {
   failure_.clear();
   previous_pulse_.reset();
   pulses_sent_ = 0;
+  next_frame_index_ = step.first_frame_index;
   watcher_ = std::make_unique<FolderWatcher>(config_.watch_dir, config_.extensions);
   try {
     box_.arm();
@@ -118,7 +119,15 @@ void XrdAcquisitionRunner::tick() {
     for (const auto& file : watcher_->poll(now)) matcher_.file_arrived(file);
   matcher_.expire(now);
   collect_results(false);
-  if (active_ && all_frames_done() && matcher_.pending() == 0) stop();
+  if (active_ && all_frames_done()) stop_pulses();  // rows follow as files and readings arrive
+}
+
+void XrdAcquisitionRunner::stop_pulses() {
+  if (!active_) return;
+  box_.disarm();
+  active_ = false;
+  previous_pulse_.reset();
+  event(EventLevel::info, "xrd_stop", fmt::format("{} pulses sent, {} frame rows so far", pulses_sent_, frames_recorded_));
 }
 
 void XrdAcquisitionRunner::stop() {
@@ -144,7 +153,7 @@ void XrdAcquisitionRunner::collect_results(bool final) {
     FrameTemperatures temperatures;
     if (result.frame) {
       // Wait until the stage stream covers the exposure end (or stop waiting) before interpolating.
-      const bool covered = !stage_.empty() && stage_.back().t_mono_ns >= result.frame->end_mono_ns;
+      const bool covered = !stage_.empty() && stage_.back().t_mono_ns >= result.frame->end_mono_ns + kFitHalfWindow_ns;
       if (!covered && !final && now - result.frame->end_mono_ns < to_ns(config_.stage_wait_s)) break;
       temperatures = frame_temperatures(stage_, result.frame->start_mono_ns, result.frame->end_mono_ns, max_extrap_ns);
     }

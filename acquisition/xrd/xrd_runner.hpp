@@ -42,6 +42,7 @@ struct XrdConfig {
 struct XrdStepInfo {
   int step_index = -1;
   int frame_count = -1;  ///< frames wanted; -1 = until stop()
+  int first_frame_index = 0;  ///< frames are numbered on through a run's steps
 };
 
 class XrdAcquisitionRunner {
@@ -57,11 +58,18 @@ public:
   std::int64_t next_deadline_mono_ns() const;
   /// Disarms, waits for nothing: frames not yet answered become rows with status "missed".
   void stop();
+  /// Ends the pulse train (disarms; the exposure after the last pulse is not a frame) but keeps
+  /// watching for the files of frames already exposed; tick() goes on matching them, stop() ends.
+  void stop_pulses();
+  /// Frames exposed whose row is not written yet (waiting for a file or the stage stream).
+  std::size_t frames_waiting() const { return matcher_.pending() + decided_.size(); }
 
   bool active() const { return active_; }
   bool failed() const { return !failure_.empty(); }
   const std::string& failure() const { return failure_; }
   int frames_recorded() const { return frames_recorded_; }
+  /// The index the next frame would get (for the next step's first_frame_index).
+  int next_frame_index() const { return next_frame_index_; }
   bool all_frames_done() const;
 
 private:

@@ -48,9 +48,9 @@ WrittenFrame SimDetector::write_frame(std::int64_t start_ns, std::int64_t end_ns
   frame.end_mono_ns = end_ns;
   const std::int64_t mid_ns = start_ns + (end_ns - start_ns) / 2;
   // The structure follows the sample's history: advance through the exposure's temperatures.
-  const auto T_start = truth_.true_T_K(experiment_s(start_ns));
-  const auto T_mid = truth_.true_T_K(experiment_s(mid_ns));
-  const auto T_end = truth_.true_T_K(experiment_s(end_ns));
+  const auto T_start = truth_.true_T_K_at(start_ns, experiment_s(start_ns));
+  const auto T_mid = truth_.true_T_K_at(mid_ns, experiment_s(mid_ns));
+  const auto T_end = truth_.true_T_K_at(end_ns, experiment_s(end_ns));
   frame.truth_extrapolated = !T_mid.has_value();
   frame.true_T_mid_K = T_mid.value_or(last_known_T_K_);
   for (const auto& T : {T_start, T_mid, T_end})

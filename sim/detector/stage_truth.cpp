@@ -1,6 +1,7 @@
 #include "sim/detector/stage_truth.hpp"
 
 #include <algorithm>
+#include <cctype>
 #include <sstream>
 
 #include <fmt/format.h>
@@ -35,21 +36,65 @@ void TruthLogFile::read_new_lines() {
   in_.clear();
   partial_line_ += chunk;
   std::size_t start = 0;
-  for (std::size_t nl; (nl = partial_line_.find('\n', start)) != std::string::npos; start = nl + 1) {
-    const std::string line = partial_line_.substr(start, nl - start);
-    if (line.empty() || line[0] == '#') continue;
-    std::istringstream fields(line);
-    double t = 0, T = 0;
-    if (!(fields >> t >> T)) continue;  // a header line without '#': skip it
-    if (!times_s_.empty() && t <= times_s_.back()) continue;
-    times_s_.push_back(t);
-    temperatures_K_.push_back(T);
-  }
+  for (std::size_t nl; (nl = partial_line_.find('\n', start)) != std::string::npos; start = nl + 1)
+    parse_line(partial_line_.substr(start, nl - start));
   partial_line_.erase(0, start);
 }
 
+void TruthLogFile::parse_line(const std::string& raw) {
+  if (raw.empty() || raw[0] == '#') return;
+  std::vector<std::string> fields;
+  {
+    std::string field;
+    for (char c : raw) {
+      if (c == ',' || c == ' ' || c == '\t' || c == '\r') {
+        if (!field.empty()) fields.push_back(std::move(field));
+        field.clear();
+      } else {
+        field += c;
+      }
+    }
+    if (!field.empty()) fields.push_back(std::move(field));
+  }
+  if (fields.size() < 2) return;
+  if (!header_seen_ && !(std::isdigit(static_cast<unsigned char>(fields[0][0])) || fields[0][0] == '-')) {
+    // The header names the columns (docs/simulators.md, "--truth-log").
+    header_seen_ = true;
+    for (std::size_t i = 0; i < fields.size(); ++i)
+      if (fields[i] == "clock_mono_ns") mono_column_ = static_cast<int>(i);
+    return;
+  }
+  double key = 0, T = 0;
+  try {
+    T = std::stod(fields[1]);
+    if (mono_column_ >= 0) {
+      if (static_cast<std::size_t>(mono_column_) >= fields.size()) return;
+      key = static_cast<double>(std::stoll(fields[static_cast<std::size_t>(mono_column_)])) * 1e-9;
+    } else {
+      key = std::stod(fields[0]);
+    }
+  } catch (const std::exception&) {
+    return;  // a torn or foreign line: skip it
+  }
+  if (!times_s_.empty() && key <= times_s_.back()) return;
+  times_s_.push_back(key);
+  temperatures_K_.push_back(T);
+}
+
 std::optional<double> TruthLogFile::true_T_K(double t_s) {
-  const double t = t_s + time_offset_s_;
+  if (times_s_.empty()) read_new_lines();
+  // Keyed on the shared clock: experiment seconds since the detector started cannot be placed on it.
+  if (mono_column_ >= 0) return std::nullopt;
+  return lookup(t_s + time_offset_s_);
+}
+
+std::optional<double> TruthLogFile::true_T_K_at(std::int64_t mono_ns, double t_s) {
+  if (times_s_.empty()) read_new_lines();
+  if (mono_column_ >= 0) return lookup(static_cast<double>(mono_ns) * 1e-9 + time_offset_s_);
+  return lookup(t_s + time_offset_s_);
+}
+
+std::optional<double> TruthLogFile::lookup(double t) {
   if (times_s_.empty() || t > times_s_.back()) read_new_lines();
   if (times_s_.empty() || t > times_s_.back()) return std::nullopt;
   if (t <= times_s_.front()) return temperatures_K_.front();

@@ -18,7 +18,9 @@ namespace {
 
 constexpr int kTickMs = 10;                       // wall time between physics/fault checks when idle
 constexpr std::size_t kMaxCommandBytes = 64;      // no T95 command is longer; beyond this it is noise
-constexpr auto kTruthFlushInterval = std::chrono::milliseconds(200);
+// The simulated detector follows this log as it grows to model each frame at the true T at mid-exposure:
+// at x100 a 12 s frame lasts 120 ms of wall time, so the log must not lag by more than a few ms.
+constexpr auto kTruthFlushInterval = std::chrono::milliseconds(10);
 
 ControllerOptions controller_options(const LinkamSimOptions& options) {
   ControllerOptions controller;
