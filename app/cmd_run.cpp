@@ -229,8 +229,9 @@ int run_schedule(const RunOptions& options) {
   if (xrd) fmt::print(stderr, "{}\n", xrd->summary());
   if (dma) fmt::print(stderr, "{}\n", dma->summary());
   fmt::print(stderr, "run {} {}: {}\n", run_id, acquisition::to_string(stop.status), stop.reason);
-  fmt::print("data: {} (run {}; `glasslab export {} --stream stage --format csv --db {}`)\n",
-             std::filesystem::absolute(options.db_path).string(), run_id, run_id, options.db_path);
+  fmt::print("data: {} (run {}; `glasslab export {} --stream {} --format csv --db {}`)\n",
+             std::filesystem::absolute(options.db_path).string(), run_id, run_id, stage ? "stage" : "dma",
+             options.db_path);
   if (!work_dir.empty()) fmt::print("simulator files: {}\n", work_dir);
   fmt::print("{}\n", run_id);
   std::fflush(stdout);
@@ -261,6 +262,8 @@ void add_run_commands(CLI::App& app) {
                   "override the sample state: as_cast, hpt_rt_stored_rt, hpt_ln2_stored_ln2, hpt_rt_stored_ln2");
   run->add_option("--stage-sim-arg", options->stage_sim_args,
                   "extra argument for the simulated T95 (with --sim), e.g. --stage-sim-arg=--fault=drop:5@60");
+  run->add_option("--rheometer-sim-arg", options->rheometer_sim_args,
+                  "extra argument for the simulated DHR-3 (with --sim), e.g. \"--rheometer-sim-arg=--fault=error-at 40\"");
   run->callback([options] {
     const int code = run_schedule(*options);
     if (code != 0) throw CLI::RuntimeError(code);

@@ -1,16 +1,200 @@
+// The DMA part of `glasslab run`: every dma_ramp / dma_isothermal step becomes one sweep of an
+// unattended queue on the DHR-3 rheometer service (docs/rheometer-protocol.md). With --sim the
+// simulated DHR-3 runs as its own program on a loopback TCP port, sharing the run's experiment
+// clock; without it the schedule's [instruments.rheometer].connection is used.
+//
+// How the run ends (recorded in runs.exit_status / exit_reason):
+//   - every sweep completed                       -> success
+//   - some failed, at least one completed          -> success, reason "n of m sweeps failed: ..."
+//     (an unattended night that produced data is a finished run; each failure is an event
+//      `sweep_failed` with its reason and is listed in the dma_queue_summary result)
+//   - none completed (all failed, or no connection) -> failed
+//   - operator stop (Ctrl-C / SIGTERM)             -> aborted
+// The rheometer is sent ABORT on every exit path (the sweep runner after each sweep, and once
+// more here when the queue ends, whatever happened).
 #include <fmt/format.h>
 
+#include "acquisition/dma/queue_runner.hpp"
+#include "acquisition/dma/sweep_analysis.hpp"
+#include "acquisition/dma/sweep_runner.hpp"
 #include "app/run_parts.hpp"
+#include "app/sim_process.hpp"
 #include "core/error.hpp"
+#include "drivers/rheometer/client.hpp"
 
 namespace glasslab::app {
 
-std::unique_ptr<DmaPart> DmaPart::prepare(const schedules::Schedule& schedule, const RunOptions&, const Clock&,
-                                          std::int64_t) {
-  for (const auto& step : schedule.steps)
-    if (step.uses_rheometer())
-      throw UsageError(fmt::format("{}:{}: DMA steps are not wired into `run` yet", step.where.file, step.where.line));
-  return nullptr;
+namespace {
+
+namespace dma = acquisition::dma;
+
+/// The sweeps of the schedule in step order; a step without its own sample label or state
+/// measures the schedule's [sample].
+std::vector<dma::SweepSpec> sweeps_from_schedule(const schedules::Schedule& schedule) {
+  std::vector<dma::SweepSpec> sweeps;
+  for (std::size_t i = 0; i < schedule.steps.size(); ++i) {
+    const auto& step = schedule.steps[i];
+    const int index = static_cast<int>(i);
+    std::optional<dma::SweepSpec> spec;
+    if (const auto* ramp = std::get_if<schedules::DmaRampStep>(&step.body)) spec = dma::sweep_from_step(*ramp, index);
+    else if (const auto* iso = std::get_if<schedules::DmaIsothermalStep>(&step.body))
+      spec = dma::sweep_from_step(*iso, index);
+    if (!spec) continue;
+    if (!step.label.empty()) spec->name = fmt::format("step {} {}", index + 1, step.label);
+    if (spec->sample_label.empty()) spec->sample_label = schedule.sample.name;
+    if (spec->sample_state.empty()) spec->sample_state = schedule.sample.state;
+    sweeps.push_back(std::move(*spec));
+  }
+  return sweeps;
+}
+
+/// `glasslab sim rheometer --sample-state` knows the two structural families only.
+std::string simulator_sample_state(const std::string& schedule_state) {
+  return schedule_state.rfind("hpt", 0) == 0 ? "hpt" : "as-cast";
+}
+
+nlohmann::json summary_json(const dma::QueueSummary& s) {
+  nlohmann::json sweeps = nlohmann::json::array();
+  for (const auto& o : s.sweeps)
+    sweeps.push_back({{"name", o.name},
+                      {"step_index", o.step_index},
+                      {"status", std::string(dma::to_string(o.status))},
+                      {"failure_kind", o.failure_kind},
+                      {"reason", o.reason},
+                      {"points", o.points},
+                      {"duration_s", o.duration_s},
+                      {"reconnects", o.reconnects}});
+  return {{"sweeps", sweeps},         {"completed", s.completed},   {"failed", s.failed},
+          {"aborted", s.aborted},     {"total_points", s.total_points}, {"duration_s", s.duration_s},
+          {"data_location", s.data_location}};
+}
+
+class DmaPartImpl final : public DmaPart {
+public:
+  DmaPartImpl(const schedules::Schedule& schedule, const RunOptions& options, std::int64_t clock_origin_ns)
+      : sweeps_(sweeps_from_schedule(schedule)) {
+    config_ = schedule.instruments.rheometer.value_or(schedules::RheometerConfig{});
+    if (options.simulate) {
+      std::vector<std::string> args{"rheometer",         "--port",
+                                    "0",                 "--speed",
+                                    fmt::format("{}", options.speed), "--clock-origin-ns",
+                                    std::to_string(clock_origin_ns), "--sample-state",
+                                    simulator_sample_state(schedule.sample.state)};
+      args.insert(args.end(), options.rheometer_sim_args.begin(), options.rheometer_sim_args.end());
+      simulator_ = std::make_unique<SimProcess>(args, std::chrono::seconds(10));
+      config_.connection = fmt::format("tcp:127.0.0.1:{}", simulator_->address());
+    }
+  }
+
+  nlohmann::json configuration() const override {
+    nlohmann::json sweeps = nlohmann::json::array();
+    for (const auto& s : sweeps_) sweeps.push_back({{"name", s.name}, {"sample_label", s.sample_label}, {"sample_state", s.sample_state}});
+    return {{"connection", config_.connection},
+            {"simulated", simulator_ != nullptr},
+            {"envelope",
+             {{"min_K", config_.envelope.min_K},
+              {"max_K", config_.envelope.max_K},
+              {"max_rate_K_per_min", config_.envelope.max_rate_K_per_min}}},
+            {"sweeps", sweeps}};
+  }
+
+  acquisition::RunStop execute(RunContext& context, const std::atomic<bool>& abort_requested) override {
+    acquisition::RunStop stop;
+    try {
+      stop = run_queue(context, abort_requested);
+    } catch (const std::exception& e) {  // connection never opened, or something unforeseen
+      stop.status = acquisition::ExitStatus::failed;
+      stop.reason = e.what();
+      summary_text_ = fmt::format("DMA queue did not run: {}", e.what());
+      record_event(context, acquisition::EventLevel::error, "queue_failed", stop.reason);
+    }
+    stop.stop_mono_ns = context.clock.mono_ns();
+    stop.stop_utc_ns = context.clock.utc_ns_at(stop.stop_mono_ns);
+    return stop;
+  }
+
+  std::string summary() const override { return summary_text_; }
+
+private:
+  acquisition::RunStop run_queue(RunContext& context, const std::atomic<bool>& abort_requested) {
+    rheometer::RheometerClient client(rheometer::client_options_from_connection(config_.connection));
+    // Whatever happens below, the oven and drive are stopped before the client goes away.
+    struct LeaveSafe {
+      rheometer::RheometerClient& client;
+      ~LeaveSafe() {
+        try {
+          if (client.connected()) client.abort();
+        } catch (...) {
+        }
+      }
+    } leave_safe{client};
+    client.connect();
+    record_event(context, acquisition::EventLevel::info, "connected",
+                 fmt::format("rheometer {}: {}", client.description(), client.identify()));
+
+    auto on_fit = [&context](const std::string& sweep, const nlohmann::json& fits) {
+      context.store.record_analysis_result(context.run_id, "dma_fit", sweep, fits.dump());
+    };
+    dma::SweepFitRecorder recorder(context.recorder, on_fit);
+    dma::DmaQueueRunner runner(client, context.clock, recorder);
+    const std::string location = fmt::format("run {} in {}", context.run_id, context.options.db_path);
+    const dma::QueueSummary summary =
+        runner.run(sweeps_, [&abort_requested] { return abort_requested.load(); }, location);
+    summary_text_ = summary.text();
+    if (!summary_text_.empty() && summary_text_.back() == '\n') summary_text_.pop_back();
+    context.store.record_analysis_result(context.run_id, "dma_queue_summary", "queue", summary_json(summary).dump());
+    return stop_from(summary, abort_requested.load());
+  }
+
+  acquisition::RunStop stop_from(const dma::QueueSummary& summary, bool operator_stop) const {
+    acquisition::RunStop stop;
+    const std::size_t total = sweeps_.size();
+    if (operator_stop || summary.aborted > 0) {
+      stop.status = acquisition::ExitStatus::aborted;
+      stop.reason = fmt::format("operator stop after {} of {} sweeps", summary.completed, total);
+      return stop;
+    }
+    if (summary.failed == 0) {
+      stop.reason = fmt::format("{} sweeps completed, {} points", summary.completed, summary.total_points);
+      return stop;
+    }
+    std::string failures;
+    for (const auto& o : summary.sweeps)
+      if (o.status == dma::SweepStatus::failed)
+        failures += fmt::format("{}{} ({}: {})", failures.empty() ? "" : "; ", o.name, o.failure_kind, o.reason);
+    stop.status = summary.completed > 0 ? acquisition::ExitStatus::success : acquisition::ExitStatus::failed;
+    stop.reason = fmt::format("{} of {} sweeps failed: {}", summary.failed, total, failures);
+    return stop;
+  }
+
+  static void record_event(RunContext& context, acquisition::EventLevel level, const std::string& kind,
+                           const std::string& message) {
+    acquisition::Event e;
+    e.t_mono_ns = context.clock.mono_ns();
+    e.t_utc_ns = context.clock.utc_ns_at(e.t_mono_ns);
+    e.level = level;
+    e.source = "rheometer";
+    e.kind = kind;
+    e.message = message;
+    context.recorder.record(e);
+  }
+
+  std::vector<dma::SweepSpec> sweeps_;
+  schedules::RheometerConfig config_;
+  std::unique_ptr<SimProcess> simulator_;
+  std::string summary_text_ = "DMA queue: not run";
+};
+
+}  // namespace
+
+std::unique_ptr<DmaPart> DmaPart::prepare(const schedules::Schedule& schedule, const RunOptions& options, const Clock&,
+                                          std::int64_t clock_origin_ns) {
+  bool uses_rheometer = false;
+  for (const auto& step : schedule.steps) uses_rheometer = uses_rheometer || step.uses_rheometer();
+  if (!uses_rheometer) return nullptr;
+  if (!schedule.instruments.rheometer && !options.simulate)
+    throw UsageError(fmt::format("{}: the schedule configures no rheometer ([instruments.rheometer])", schedule.path));
+  return std::make_unique<DmaPartImpl>(schedule, options, clock_origin_ns);
 }
 
 }  // namespace glasslab::app

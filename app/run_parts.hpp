@@ -28,6 +28,7 @@ struct RunOptions {
   std::string sample_state;  ///< overrides [sample] state (paper Table 2)
   bool quiet = false;
   std::vector<std::string> stage_sim_args;  ///< extra arguments for `glasslab sim linkam` (faults)
+  std::vector<std::string> rheometer_sim_args;  ///< extra arguments for `glasslab sim rheometer` (faults)
 };
 
 /// What every part needs once the run has begun.
