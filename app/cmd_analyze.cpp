@@ -254,7 +254,21 @@ struct StoredRunAnalysis {
   std::string heating_rate_source;
   double molar_mass_g_per_mol = analysis::kCuZrAlHfCoMolarMass_g_per_mol;
   std::string report_dir;
+  std::vector<analysis::FrameSeq> frames_outside_series;  ///< other steps' frames, stored per frame only
 };
+
+/// The step whose frames form the heating ramp: the one with most frames whose T_mid rises from
+/// its first to its last frame. -1 when no step does (then every frame forms the series).
+int heating_ramp_step(const std::vector<acquisition::FrameRecord>& frames) {
+  std::map<int, std::vector<double>> T_by_step;
+  for (const auto& f : frames)
+    if (f.T_mid_K && std::isfinite(*f.T_mid_K)) T_by_step[f.step_index].push_back(*f.T_mid_K);
+  int best = -1;
+  std::size_t best_count = 1;
+  for (const auto& [step, T] : T_by_step)
+    if (T.size() > best_count && T.back() > T.front()) best = step, best_count = T.size();
+  return best;
+}
 
 StoredRunAnalysis analyze_stored_run(const AnalyzeOptions& o, acquisition::RunId run_id, const std::string& db_path) {
   StoredRunAnalysis out;
@@ -275,9 +289,17 @@ StoredRunAnalysis analyze_stored_run(const AnalyzeOptions& o, acquisition::RunId
   out.heating_rate_K_per_min = options.series.heating_rate_K_per_s * 60.0;
   out.molar_mass_g_per_mol = *options.series.molar_mass_g_per_mol;
 
+  // Seq(T) and its heat flow describe one heating ramp (the paper's 10 K/min). Frames of other
+  // steps, such as the crystalline-state frame after cooling, are analysed and stored per frame
+  // but kept out of the series, where they would read as a structural event at their temperature.
+  const int ramp_step = heating_ramp_step(frame_records);
   std::vector<analysis::FrameSeq> frames;
   frames.reserve(frame_records.size());
-  for (const auto& record : frame_records) frames.push_back(acquisition::analyze_frame_file(record, options.seq));
+  for (const auto& record : frame_records) {
+    auto seq = acquisition::analyze_frame_file(record, options.seq);
+    if (ramp_step < 0 || record.step_index == ramp_step) frames.push_back(std::move(seq));
+    else out.frames_outside_series.push_back(std::move(seq));
+  }
 
   auto sweeps = dma_samples_by_sweep(dma_points, options.dma.observable);
   std::vector<analysis::DmaSample> first_sweep;
@@ -298,6 +320,8 @@ void store_results(const std::string& db_path, const StoredRunAnalysis& a) {
   const auto now_ns = std::chrono::duration_cast<std::chrono::nanoseconds>(
                           std::chrono::system_clock::now().time_since_epoch()).count();
   for (const auto& frame : a.report.frames) store.record_frame_analysis(acquisition::to_frame_analysis(frame, a.run.id, now_ns));
+  for (const auto& frame : a.frames_outside_series)
+    store.record_frame_analysis(acquisition::to_frame_analysis(frame, a.run.id, now_ns));
   if (a.report.series) {
     nlohmann::json series = series_json(*a.report.series);
     series["heating_rate_K_per_min"] = a.heating_rate_K_per_min;
@@ -343,7 +367,10 @@ void print_stored_run_summary(const StoredRunAnalysis& a) {
     lo = std::min(lo, f.seq->seq_J_per_mol_K);
     hi = std::max(hi, f.seq->seq_J_per_mol_K);
   }
-  fmt::print("Run {} ({}), {} frames analysed of {}\n", a.run.id, a.run.exit_status, ok, frames.size());
+  fmt::print("Run {} ({}), {} frames of the heating ramp analysed of {}", a.run.id, a.run.exit_status, ok, frames.size());
+  if (!a.frames_outside_series.empty())
+    fmt::print(" (+{} frames of other steps, stored per frame, not in Seq(T))", a.frames_outside_series.size());
+  fmt::print("\n");
   if (ok > 0) fmt::print("Seq: {:.4f} .. {:.4f} J/(mol K)\n", lo, hi);
   for (const auto& f : frames) {
     if (!f.seq) fmt::print("  frame {}: not analysed: {}\n", f.index, f.reason);
