@@ -12,6 +12,7 @@
 #include <fmt/format.h>
 
 #include "tests/support/process.hpp"
+#include "tests/support/sqlite_db.hpp"
 
 using glasslab::test::last_line;
 using glasslab::test::run_process;
@@ -21,31 +22,7 @@ namespace {
 
 const std::string kShortProfile = std::string(GLASSLAB_SOURCE_DIR) + "/tests/e2e/run/fixtures/short_profile.toml";
 
-struct Db {
-  explicit Db(const std::string& path) { REQUIRE(sqlite3_open_v2(path.c_str(), &db, SQLITE_OPEN_READONLY, nullptr) == SQLITE_OK); }
-  ~Db() { sqlite3_close(db); }
-  std::vector<std::vector<std::string>> rows(const std::string& sql) {
-    sqlite3_stmt* st = nullptr;
-    REQUIRE_MESSAGE(sqlite3_prepare_v2(db, sql.c_str(), -1, &st, nullptr) == SQLITE_OK, sqlite3_errmsg(db));
-    std::vector<std::vector<std::string>> out;
-    while (sqlite3_step(st) == SQLITE_ROW) {
-      std::vector<std::string> row;
-      for (int i = 0; i < sqlite3_column_count(st); ++i) {
-        const auto* text = sqlite3_column_text(st, i);
-        row.emplace_back(text ? reinterpret_cast<const char*>(text) : "");
-      }
-      out.push_back(row);
-    }
-    sqlite3_finalize(st);
-    return out;
-  }
-  std::string scalar(const std::string& sql) {
-    auto r = rows(sql);
-    REQUIRE(!r.empty());
-    return r[0][0];
-  }
-  sqlite3* db = nullptr;
-};
+using glasslab::test::Db;
 
 }  // namespace
 
