@@ -179,6 +179,9 @@ void DmaSweepRunner::poll_until_finished(const SweepSpec& spec, SweepOutcome& ou
                                                     client_.description(), points.back().storage_Pa, points.back().T_K,
                                                     options_.collapse_fraction, highest_storage_Pa_)};
     const auto status = client_.status();
+    // Points measured between the last fetch and a fault or stop are on the instrument: take
+    // them before giving up on the sweep, so a failure never loses what was measured.
+    if (status.faulted() || !status.running()) record_points(spec, client_.fetch_new_points(), start_mono_ns, outcome);
     if (status.faulted()) {
       std::string errors;
       while (auto e = client_.next_error()) errors += fmt::format("{}{} \"{}\"", errors.empty() ? "" : "; ", e->code, e->message);
@@ -186,10 +189,7 @@ void DmaSweepRunner::poll_until_finished(const SweepSpec& spec, SweepOutcome& ou
                                                          client_.description(), status.T_K, status.last_index,
                                                          errors.empty() ? "no error queued" : errors)};
     }
-    if (status.done()) {
-      record_points(spec, client_.fetch_new_points(), start_mono_ns, outcome);
-      return;
-    }
+    if (status.done()) return;
     if (!status.running())
       throw SweepFailure{"instrument_error", fmt::format("rheometer {}: run stopped by the instrument (state {})",
                                                          client_.description(), status.state)};
