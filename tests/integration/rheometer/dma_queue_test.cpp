@@ -128,7 +128,7 @@ TEST_CASE("a queue whose middle sweep fails: the others complete, the failure is
   CHECK(lab.instrument.state_name() != "RUNNING");
 }
 
-TEST_CASE("a lost sample is detected by modulus collapse; the rheometer is left aborted") {
+TEST_CASE("a lost sample is detected by modulus collapse, the rheometer is left aborted") {
   Lab lab(500.0);
   lab.instrument.schedule_fault({sr::FaultKind::lose_sample, 10});
   VectorRecorder recorder;
@@ -154,7 +154,7 @@ TEST_CASE("a connection that does not come back fails the sweep with its reason"
   CHECK(recorder.has_event("safe_state_failed", "could not ABORT"));
 }
 
-TEST_CASE("an isothermal step becomes STEPS with its soak; durations are estimated") {
+TEST_CASE("an isothermal step becomes STEPS with its soak, durations are estimated") {
   schedules::DmaIsothermalStep step;
   step.temperatures_K = {300, 320};
   step.frequencies_Hz = {1, 10};

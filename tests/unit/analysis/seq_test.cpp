@@ -48,7 +48,7 @@ TEST_CASE("hard-sphere step g = H(r - sigma) gives -4 eta to 1e-6 relative") {
   CHECK(result.seq_J_per_mol_K == doctest::Approx(result.seq_kB_per_atom * 8.314462618));
 }
 
-TEST_CASE("rho0 recovered from a noisy synthetic glass; window avoids rpoly and the first peak") {
+TEST_CASE("rho0 recovered from a noisy synthetic glass, window avoids rpoly and the first peak") {
   const double rho0 = 0.0538345;
   std::vector<double> r, G;
   synthetic::glass_G(rho0, 0.01, 30.0, 0.02, 7, r, G);

@@ -200,7 +200,7 @@ TEST_CASE("a garbled acknowledgement: flush, resynchronise with T, send the comm
   CHECK(bench.events[0].is_fault);
 }
 
-TEST_CASE("a short T reply is a comms fault; the status comes from the resynchronising T") {
+TEST_CASE("a short T reply is a comms fault, the status comes from the resynchronising T") {
   Bench bench;
   bench.connect();
   bench.fake->expect("T", garbage(stopped_25C.substr(0, 7) + "\r"));

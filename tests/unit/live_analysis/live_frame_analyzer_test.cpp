@@ -15,7 +15,7 @@
 using namespace glasslab;
 namespace det = glasslab::sim::detector;
 
-TEST_CASE("a simulated detector frame gives the model's Seq; missing files and bad frames are recorded") {
+TEST_CASE("a simulated detector frame gives the model's Seq, missing files and bad frames are recorded") {
   test::TempDir dir;
   det::GlassStructureModel model(det::SampleState::as_cast);
   model.advance_to(600.0);

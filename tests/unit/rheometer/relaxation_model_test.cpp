@@ -77,7 +77,7 @@ TEST_CASE("HPT samples show broader peaks and a stronger excess wing") {
   CHECK(tan_delta(hpt, 1.0, 660) > 1.5 * tan_delta(cast, 1.0, 660));
 }
 
-TEST_CASE("heating through the beta region suppresses beta next time; gamma is reproducible") {
+TEST_CASE("heating through the beta region suppresses beta next time, gamma is reproducible") {
   RelaxationModel model(SampleState::as_cast);
   const double beta_first = tan_delta(model, 1.0, 490);
   const double gamma_first = tan_delta(model, 1.0, 245);

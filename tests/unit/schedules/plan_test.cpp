@@ -90,7 +90,7 @@ TEST_CASE("frames_in_window counts whole exposures and honours frame_count") {
   CHECK(frames_in_window(XrdAcquisition{12, 12, 2}, 3600) == 2);
 }
 
-TEST_CASE("DMA ramp: oven approach + |ΔT|/rate; points from the per-frequency cycle times") {
+TEST_CASE("DMA ramp: oven approach + |ΔT|/rate, points from the per-frequency cycle times") {
   const Schedule s = paper("dma_gamma.toml");
   const auto& ramp = std::get<DmaRampStep>(s.steps[0].body);
   const Plan plan = make_plan(s, 295.15, 295.15);

@@ -38,7 +38,7 @@ TEST_CASE("arm sends the reference control transfers in order, then syncs MPSSE 
   CHECK(box.armed());
 }
 
-TEST_CASE("a pulse is one bulk write on EP 0x02 ending with ADBUS0 low; narrower than 20 us is refused") {
+TEST_CASE("a pulse is one bulk write on EP 0x02 ending with ADBUS0 low, narrower than 20 us is refused") {
   RecordingUsb usb;
   ManualClock clock;
   Ft232hTriggerBox box(usb, clock, {.set_command_floor = std::chrono::nanoseconds(100), .readback_polls_after_pulse = 0});

@@ -6,7 +6,7 @@
 using namespace glasslab;
 using namespace glasslab::transport;
 
-TEST_CASE("usb:0403:6014 parses vendor and product as hex; serial and interface from the query") {
+TEST_CASE("usb:0403:6014 parses vendor and product as hex, serial and interface from the query") {
   auto o = parse_usb_address(parse_connection_string("usb:0403:6014"));
   CHECK(o.vendor_id == 0x0403);
   CHECK(o.product_id == 0x6014);

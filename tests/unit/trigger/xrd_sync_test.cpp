@@ -154,7 +154,7 @@ TEST_CASE("matcher: in time ok, after tolerance late, never missed, early file u
   CHECK(r[1].frame->index == 4);
 }
 
-TEST_CASE("runner: N frames take N+1 pulses; rows carry read-back starts, files and ramp temperatures") {
+TEST_CASE("runner: N frames take N+1 pulses, rows carry read-back starts, files and ramp temperatures") {
   const auto dir = fresh_dir("runner");
   ManualClock clock(0);
   FakeBoxWithDetector box(clock, dir);

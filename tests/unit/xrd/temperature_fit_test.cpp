@@ -30,7 +30,7 @@ std::deque<StageReading> reported_ramp(std::uint32_t seed) {
 }
 }  // namespace
 
-TEST_CASE("the local fit recovers T within 0.02 K from quantised noisy readings; neighbours alone do not") {
+TEST_CASE("the local fit recovers T within 0.02 K from quantised noisy readings, neighbours alone do not") {
   const auto readings = reported_ramp(7);
   double worst_fit_K = 0, worst_neighbour_K = 0;
   for (std::int64_t t = 10 * kS + 37'000'000; t < 110 * kS; t += 3 * kS + 11'000'000) {
