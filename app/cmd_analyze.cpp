@@ -367,16 +367,19 @@ void print_stored_run_summary(const StoredRunAnalysis& a) {
     lo = std::min(lo, f.seq->seq_J_per_mol_K);
     hi = std::max(hi, f.seq->seq_J_per_mol_K);
   }
-  fmt::print("Run {} ({}), {} frames of the heating ramp analysed of {}", a.run.id, a.run.exit_status, ok, frames.size());
-  if (!a.frames_outside_series.empty())
-    fmt::print(" (+{} frames of other steps, stored per frame, not in Seq(T))", a.frames_outside_series.size());
-  fmt::print("\n");
-  if (ok > 0) fmt::print("Seq: {:.4f} .. {:.4f} J/(mol K)\n", lo, hi);
-  for (const auto& f : frames) {
-    if (!f.seq) fmt::print("  frame {}: not analysed: {}\n", f.index, f.reason);
+  fmt::print("Run {} ({})\n", a.run.id, a.run.exit_status);
+  if (!frames.empty() || !a.frames_outside_series.empty()) {
+    fmt::print("{} frames of the heating ramp analysed of {}", ok, frames.size());
+    if (!a.frames_outside_series.empty())
+      fmt::print(" (+{} frames of other steps, stored per frame, not in Seq(T))", a.frames_outside_series.size());
+    fmt::print("\n");
+    if (ok > 0) fmt::print("Seq: {:.4f} .. {:.4f} J/(mol K)\n", lo, hi);
+    for (const auto& f : frames) {
+      if (!f.seq) fmt::print("  frame {}: not analysed: {}\n", f.index, f.reason);
+    }
+    fmt::print("Heating rate: {:.3f} K/min ({}), molar mass {:.3f} g/mol\n", a.heating_rate_K_per_min,
+               a.heating_rate_source, a.molar_mass_g_per_mol);
   }
-  fmt::print("Heating rate: {:.3f} K/min ({}), molar mass {:.3f} g/mol\n", a.heating_rate_K_per_min,
-             a.heating_rate_source, a.molar_mass_g_per_mol);
   if (a.report.series) print_series_text(*a.report.series);
   else if (!frames.empty()) fmt::print("Seq(T) series: {}\n", a.report.series_reason);
   for (const auto& [sweep, dma] : a.sweeps) {
