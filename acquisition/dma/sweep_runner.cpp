@@ -45,7 +45,9 @@ rheometer::Geometry default_geometry(schedules::DmaMode mode) {
   return {rheometer::Geometry::Shape::three_point_bending, 15, 4, 1};
 }
 
-SweepSpec sweep_from_step(const schedules::DmaRampStep& step, int step_index, std::string name) {
+/// What ramp and isothermal DMA steps configure alike: mode, geometry, strain, force, frequencies, cycles.
+template <class DmaStep>
+SweepSpec common_sweep_fields(const DmaStep& step) {
   SweepSpec spec;
   auto& c = spec.configuration;
   c.mode = to_mode(step.mode);
@@ -55,7 +57,12 @@ SweepSpec sweep_from_step(const schedules::DmaRampStep& step, int step_index, st
   c.frequencies_Hz = step.frequencies_Hz;
   c.delay_cycles = step.delay_cycles;
   c.acquisition_cycles = step.acquisition_cycles;
-  c.temperature = rheometer::TemperatureRamp{step.from_K, step.to_K, step.rate_K_per_min};
+  return spec;
+}
+
+SweepSpec sweep_from_step(const schedules::DmaRampStep& step, int step_index, std::string name) {
+  SweepSpec spec = common_sweep_fields(step);
+  spec.configuration.temperature = rheometer::TemperatureRamp{step.from_K, step.to_K, step.rate_K_per_min};
   spec.step_index = step_index;
   spec.sample_label = step.sample_label;
   spec.sample_state = step.sample_state;
@@ -67,16 +74,8 @@ SweepSpec sweep_from_step(const schedules::DmaRampStep& step, int step_index, st
 }
 
 SweepSpec sweep_from_step(const schedules::DmaIsothermalStep& step, int step_index, std::string name) {
-  SweepSpec spec;
-  auto& c = spec.configuration;
-  c.mode = to_mode(step.mode);
-  c.geometry = default_geometry(step.mode);
-  c.strain_pct = step.strain_pct;
-  c.static_force_N = step.axial_force_N.value_or(0.5);
-  c.frequencies_Hz = step.frequencies_Hz;
-  c.delay_cycles = step.delay_cycles;
-  c.acquisition_cycles = step.acquisition_cycles;
-  c.temperature = rheometer::TemperatureSteps{step.temperatures_K, step.soak_s};
+  SweepSpec spec = common_sweep_fields(step);
+  spec.configuration.temperature = rheometer::TemperatureSteps{step.temperatures_K, step.soak_s};
   spec.step_index = step_index;
   spec.sample_label = step.sample_label;
   spec.sample_state = step.sample_state;
