@@ -8,12 +8,18 @@
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
 
+#include "acquisition/control/control_bus.hpp"
+#include "acquisition/control/control_token.hpp"
+#include "acquisition/control/live_status.hpp"
+#include "acquisition/control/run_control.hpp"
 #include "acquisition/engine/run_engine.hpp"
 #include "acquisition/store/run_store.hpp"
 #include "app/commands.hpp"
 #include "app/progress_printer.hpp"
 #include "app/run_parts.hpp"
 #include "app/sim_process.hpp"
+#include "app/terminal_keys.hpp"
+#include "dashboard/server/dashboard_server.hpp"
 #include "core/clock.hpp"
 #include "drivers/linkam/device.hpp"
 #include "drivers/transport/connection_string.hpp"
@@ -130,7 +136,7 @@ std::unique_ptr<StagePart> prepare_stage(const schedules::Schedule& schedule, co
 }
 
 acquisition::RunStop run_stage(const schedules::Schedule& schedule, StagePart& stage, XrdPart* xrd,
-                               RunContext& context, ProgressPrinter& printer) {
+                               RunContext& context) {
   acquisition::RunStop stop;
   linkam::DeviceOptions device_options;
   device_options.envelope = to_device_envelope(stage.config.envelope);
@@ -153,8 +159,8 @@ acquisition::RunStop run_stage(const schedules::Schedule& schedule, StagePart& s
     acquisition::RunEngine engine(schedule, device, context.recorder, clock, stage.settings);
     engine_ptr = &engine;
     if (xrd) engine.add_attachment(xrd->attach(context));
-    engine.set_progress_callback([&](const acquisition::RunProgress& p) { printer.on_progress(p); });
-    stop = engine.execute(g_abort_requested);
+    engine.set_progress_callback([&](const acquisition::RunProgress& p) { context.status.on_progress(p); });
+    stop = engine.execute(context.control);
     engine_ptr = nullptr;
   } catch (const std::exception& e) {
     stop.status = acquisition::ExitStatus::failed;
@@ -163,6 +169,26 @@ acquisition::RunStop run_stage(const schedules::Schedule& schedule, StagePart& s
     stop.stop_utc_ns = clock.utc_ns_at(stop.stop_mono_ns);
   }
   return stop;
+}
+
+dashboard::ServerOptions dashboard_options(const RunOptions& options) {
+  dashboard::ServerOptions o;
+  o.db_path = options.db_path;
+  o.bind_address = options.bind_address;
+  o.port = static_cast<unsigned short>(options.port);
+  o.allow_remote = options.allow_remote;
+  return o;
+}
+
+/// The token and how to use it, and the dashboard's address, once the run row exists.
+void announce_control(const RunOptions& options, acquisition::RunId run_id, const std::string& token,
+                      const dashboard::DashboardServer* server) {
+  fmt::print(stderr, "control token: {}\n", token);
+  fmt::print(stderr, "  pause, resume or abort from another terminal: glasslab ctl {} pause --token {} --db {}\n", run_id,
+             token, options.db_path);
+  if (server)
+    fmt::print(stderr, "dashboard: {}#run={} (reading is open; pause/resume/abort need the token)\n", server->url(),
+               run_id);
 }
 
 int run_schedule(const RunOptions& options) {
@@ -195,10 +221,26 @@ int run_schedule(const RunOptions& options) {
   auto dma = DmaPart::prepare(schedule, options, clock, clock_origin_ns);
 
   acquisition::RunStore store(options.db_path);
-  ProgressPrinter printer(stderr, options.quiet);
-  OperatorTee recorder(store, printer);
+  // The dashboard binds before the run row exists: an address in use refuses the run, not a
+  // started experiment.
+  std::unique_ptr<dashboard::DashboardServer> server;
+  if (options.serve) {
+    server = std::make_unique<dashboard::DashboardServer>(dashboard_options(options));
+    if (auto warning = server->exposure_warning()) fmt::print(stderr, "warning: {}\n", *warning);
+  }
+  namespace control = acquisition::control;
+  control::LiveStatusBoard board(clock);
+  ProgressPrinter printer(stderr, board, options.quiet);
+  OperatorTee recorder(store, board, printer);
+  control::RunControl run_control(recorder, clock, &g_abort_requested);
+  board.set_control(&run_control);
+  if (dma && !stage) board.set_plan(schedules::make_plan(schedule));
 
-  nlohmann::json configuration{{"simulated", options.simulate}, {"speed", options.speed}};
+  nlohmann::json configuration{{"simulated", options.simulate},
+                               {"speed", options.speed},
+                               // experiment UTC = origin + (wall UTC - origin) x speed: lets a reader
+                               // (the dashboard's latency figure) map record times back to wall time
+                               {"clock_utc_origin_ns", clock.utc_ns_at(clock_origin_ns)}};
   if (stage) configuration["stage"] = stage->configuration();
   if (xrd) configuration["xrd"] = xrd->configuration();
   if (dma) configuration["rheometer"] = dma->configuration();
@@ -218,11 +260,22 @@ int run_schedule(const RunOptions& options) {
              schedule.steps.size(), options.simulate ? fmt::format(", simulated at x{}", options.speed) : "");
 
   install_stop_signals();
-  RunContext context{options, clock, clock_origin_ns, store, recorder, run_id, work_dir};
+  const std::string token = control::make_control_token();
+  control::ControlBus bus(options.db_path, run_id, control::token_sha256_hex(token), run_control,
+                          [&board] { return control::to_json(board.snapshot()).dump(); });
+  if (server) server->start();
+  announce_control(options, run_id, token, server.get());
+  auto keys = options.keys ? std::make_unique<TerminalKeys>(run_control, printer) : nullptr;
+  if (keys && keys->active()) printer.set_key_hint(TerminalKeys::kHint);
+  printer.start();
+
+  RunContext context{options, clock, clock_origin_ns, store, recorder, run_id, work_dir, run_control, board};
   acquisition::RunStop stop;
-  if (stage) stop = run_stage(schedule, *stage, xrd.get(), context, printer);
-  else if (dma) stop = dma->execute(context, g_abort_requested);
+  if (stage) stop = run_stage(schedule, *stage, xrd.get(), context);
+  else if (dma) stop = dma->execute(context);
+  keys.reset();  // the terminal back to normal before the last lines
   printer.finish();
+  bus.close();   // from here on every control request is refused: the run has ended
   store.end_run(run_id, stop);
   if (auto writer_error = store.writer_error()) fmt::print(stderr, "store: {}\n", *writer_error);
 
@@ -257,7 +310,15 @@ void add_run_commands(CLI::App& app) {
   run->add_option("--safe-state", options->safe_state, "stage state on exit: stop or hold (default: the schedule's)")
       ->check(CLI::IsMember({"stop", "hold"}));
   run->add_option("--operator", options->operator_name, "who runs it (default: the schedule's)");
-  run->add_flag("--quiet", options->quiet, "no live progress line");
+  run->add_flag("--quiet", options->quiet, "no live status panel or progress lines");
+  run->add_flag("!--no-keys", options->keys, "no control keys (p, r, a) even when stdin is a terminal");
+  run->add_flag("--serve", options->serve, "serve the dashboard for this run (docs/dashboard.md)");
+  run->add_option("--port", options->port, "dashboard port with --serve (0: any free port)")
+      ->capture_default_str()
+      ->check(CLI::Range(0, 65535));
+  run->add_option("--bind", options->bind_address, "dashboard address with --serve")->capture_default_str();
+  run->add_flag("--allow-remote", options->allow_remote,
+                "allow --bind to a non-loopback address (anyone on that network can read the runs)");
   run->add_option("--sample-state", options->sample_state,
                   "override the sample state: as_cast, hpt_rt_stored_rt, hpt_ln2_stored_ln2, hpt_rt_stored_ln2");
   run->add_option("--stage-sim-arg", options->stage_sim_args,

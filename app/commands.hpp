@@ -17,5 +17,6 @@ void add_sim_rheometer_command(CLI::App& sim);    ///< glasslab sim rheometer
 void add_sim_xrd_command(CLI::App& sim);          ///< glasslab sim xrd (trigger box + detector)
 void add_import_commands(CLI::App& app);          ///< glasslab import trios
 void add_analyze_command(CLI::App& app);          ///< glasslab analyze
+void add_serve_commands(CLI::App& app);           ///< glasslab serve, glasslab ctl
 
 }  // namespace glasslab::app

@@ -9,6 +9,8 @@
 
 #include <nlohmann/json.hpp>
 
+#include "acquisition/control/live_status.hpp"
+#include "acquisition/control/run_control.hpp"
 #include "acquisition/engine/run_engine.hpp"
 #include "acquisition/recorder.hpp"
 #include "acquisition/store/run_store.hpp"
@@ -29,6 +31,11 @@ struct RunOptions {
   bool quiet = false;
   std::vector<std::string> stage_sim_args;  ///< extra arguments for `glasslab sim linkam` (faults)
   std::vector<std::string> rheometer_sim_args;  ///< extra arguments for `glasslab sim rheometer` (faults)
+  bool serve = false;              ///< --serve: the dashboard in this process, for this run
+  std::string bind_address = "127.0.0.1";
+  int port = 8470;
+  bool allow_remote = false;       ///< needed to bind to anything but loopback
+  bool keys = true;                ///< terminal keys when stdin is a terminal (--no-keys)
 };
 
 /// What every part needs once the run has begun.
@@ -40,6 +47,8 @@ struct RunContext {
   acquisition::Recorder& recorder;
   acquisition::RunId run_id;
   std::string work_dir;           ///< where simulators write (truth log, frames) in a dry run
+  acquisition::control::RunControl& control;       ///< pause / resume / abort, checked at safe points
+  acquisition::control::LiveStatusBoard& status;   ///< what the terminal panel and dashboard show
 };
 
 /// X-ray frames during stage steps that carry `xrd = {...}`.
@@ -67,8 +76,9 @@ public:
   static std::unique_ptr<DmaPart> prepare(const schedules::Schedule& schedule, const RunOptions& options,
                                           const Clock& clock, std::int64_t clock_origin_ns);
   virtual nlohmann::json configuration() const = 0;
-  /// Runs every rheometer step; never throws; leaves the rheometer aborted (safe).
-  virtual acquisition::RunStop execute(RunContext& context, const std::atomic<bool>& abort_requested) = 0;
+  /// Runs every rheometer step; never throws; leaves the rheometer aborted (safe). Abort and
+  /// pause come from context.control; a pause takes effect between sweeps.
+  virtual acquisition::RunStop execute(RunContext& context) = 0;
   virtual std::string summary() const = 0;
 };
 

@@ -56,7 +56,7 @@ void RunEngine::leave_safe() noexcept {
   }
 }
 
-RunStop RunEngine::execute(const std::atomic<bool>& abort_requested) {
+RunStop RunEngine::execute(control::RunControl& control) {
   RunStop stop;
   run_start_mono_ns_ = clock_.mono_ns();
   try {
@@ -75,7 +75,7 @@ RunStop RunEngine::execute(const std::atomic<bool>& abort_requested) {
                           first->reading.T_K));
     StepOutcome outcome{true, ExitStatus::success, ""};
     for (std::size_t i = 0; i < schedule_.steps.size() && outcome.completed; ++i)
-      outcome = run_step(schedule_.steps[i], static_cast<int>(i), abort_requested);
+      outcome = run_step(schedule_.steps[i], static_cast<int>(i), control);
     stop.status = outcome.status;
     stop.reason = outcome.completed ? "schedule completed" : outcome.reason;
   } catch (const std::exception& e) {
@@ -91,10 +91,11 @@ RunStop RunEngine::execute(const std::atomic<bool>& abort_requested) {
   return stop;
 }
 
-RunEngine::StepOutcome RunEngine::run_step(const schedules::Step& step, int index,
-                                           const std::atomic<bool>& abort_requested) {
+RunEngine::StepOutcome RunEngine::run_step(const schedules::Step& step, int index, control::RunControl& control) {
   current_step_ = index;
+  current_step_body_ = &step;
   step_start_mono_ns_ = clock_.mono_ns();
+  paused_in_step_ns_ = 0;
   poller_.set_step_index(index);
   const auto& planned = plan_.steps.at(static_cast<std::size_t>(index));
   log_event(EventLevel::info, "step_start",
@@ -110,13 +111,13 @@ RunEngine::StepOutcome RunEngine::run_step(const schedules::Step& step, int inde
   StepOutcome outcome = std::visit(
       overloaded{
           [&](const schedules::RampStep& ramp) {
-            return go_to(ramp.to_K, ramp.rate_K_per_min, timeout_s, abort_requested);
+            return go_to(ramp.to_K, ramp.rate_K_per_min, timeout_s, control);
           },
           [&](const schedules::HoldStep& hold) {
             const double approach = hold.approach_rate_K_per_min.value_or(settings_.approach_rate_K_per_min);
-            StepOutcome reached = go_to(hold.temperature_K, approach, timeout_s, abort_requested);
+            StepOutcome reached = go_to(hold.temperature_K, approach, timeout_s, control);
             if (!reached.completed) return reached;
-            return wait_for_s(hold.duration_s, abort_requested);
+            return wait_for_s(hold.duration_s, control);
           },
           [&](const auto&) {
             return StepOutcome{false, ExitStatus::failed,
@@ -156,22 +157,65 @@ RunEngine::StepOutcome RunEngine::check_reading(const StageSnapshot& snapshot) {
   return {true, ExitStatus::success, ""};
 }
 
+void RunEngine::start_ramp(double target_K, double rate_K_per_min) {
+  // The controller knows one ramp (R1/L1); S (re)starts it. Re-sending S after a new limit is what
+  // makes every controller generation leave a hold (reference/linkam-t95.md, "Field reports").
+  ramp_target_K_ = target_K;
+  ramp_rate_K_per_min_ = rate_K_per_min;
+  stage_.set_rate_K_per_min(rate_K_per_min);
+  stage_.set_limit_K(target_K);
+  stage_.start();
+}
+
+RunEngine::StepOutcome RunEngine::hold_while_paused(control::RunControl& control, std::int64_t& paused_ns) {
+  const std::int64_t paused_at_ns = clock_.mono_ns();
+  paused_since_ns_ = paused_at_ns;
+  // O holds the present temperature (status 0x50); frames stop with their step's pulse train.
+  stage_.hold();
+  for (auto* attachment : active_attachments_) attachment->end_step();
+  const auto latest = poller_.latest();
+  control.confirm_paused(fmt::format("step {}/{}: stage holds at {:.2f} K (T95 'O'){}", current_step_ + 1,
+                                     schedule_.steps.size(), latest ? latest->reading.T_K : ramp_target_K_,
+                                     active_attachments_.empty() ? "" : ", X-ray frames stopped"));
+  while (control.pause_wanted()) {
+    if (control.abort_requested()) break;
+    if (auto fatal = poller_.fatal_error()) return {false, ExitStatus::failed, "stage lost: " + *fatal};
+    const auto snapshot = poller_.wait_for_reading_after(last_sequence_, kReadingWait);
+    if (!snapshot) continue;
+    last_sequence_ = snapshot->sequence;
+    if (auto verdict = check_reading(*snapshot); !verdict.completed) return verdict;
+  }
+  paused_ns = clock_.mono_ns() - paused_at_ns;
+  paused_in_step_ns_ += paused_ns;
+  paused_since_ns_ = -1;
+  if (control.abort_requested()) return {false, ExitStatus::aborted, control.abort_reason()};
+  start_ramp(ramp_target_K_, ramp_rate_K_per_min_);
+  for (auto* attachment : active_attachments_) attachment->begin_step(*current_step_body_, current_step_);
+  control.confirm_resumed(fmt::format("step {}/{}: stage ramps on to {:.2f} K at {:.2f} K/min{}", current_step_ + 1,
+                                      schedule_.steps.size(), ramp_target_K_, ramp_rate_K_per_min_,
+                                      active_attachments_.empty() ? "" : ", X-ray frames restart"));
+  return {true, ExitStatus::success, ""};
+}
+
 RunEngine::StepOutcome RunEngine::go_to(double target_K, double rate_K_per_min, double timeout_s,
-                                        const std::atomic<bool>& abort_requested) {
+                                        control::RunControl& control) {
   const auto latest = poller_.latest();
   const bool heating = !latest || target_K >= latest->reading.T_K;
   const double tolerance_K = heating ? settings_.tolerance_heating_K : settings_.tolerance_cooling_K;
   warned_cooling_rate_ = false;
-  // The controller knows one ramp (R1/L1); S (re)starts it. Re-sending S after a new limit is what
-  // makes every controller generation leave a hold (reference/linkam-t95.md, "Field reports").
-  stage_.set_rate_K_per_min(rate_K_per_min);
-  stage_.set_limit_K(target_K);
-  stage_.start();
+  start_ramp(target_K, rate_K_per_min);
 
-  const std::int64_t deadline_ns = clock_.mono_ns() + static_cast<std::int64_t>(timeout_s * 1e9);
+  std::int64_t deadline_ns = clock_.mono_ns() + static_cast<std::int64_t>(timeout_s * 1e9);
   std::optional<std::int64_t> within_since_ns;
   while (true) {
-    if (abort_requested) return {false, ExitStatus::aborted, "aborted by operator (signal)"};
+    if (control.abort_requested()) return {false, ExitStatus::aborted, control.abort_reason()};
+    if (control.pause_wanted()) {
+      std::int64_t paused_ns = 0;
+      if (auto held = hold_while_paused(control, paused_ns); !held.completed) return held;
+      deadline_ns += paused_ns;  // the step's time limit does not run while the operator holds it
+      within_since_ns.reset();
+      continue;
+    }
     if (auto fatal = poller_.fatal_error()) return {false, ExitStatus::failed, "stage lost: " + *fatal};
     const auto snapshot = poller_.wait_for_reading_after(last_sequence_, kReadingWait);
     if (!snapshot) continue;
@@ -191,10 +235,16 @@ RunEngine::StepOutcome RunEngine::go_to(double target_K, double rate_K_per_min, 
   }
 }
 
-RunEngine::StepOutcome RunEngine::wait_for_s(double duration_s, const std::atomic<bool>& abort_requested) {
-  const std::int64_t end_ns = clock_.mono_ns() + static_cast<std::int64_t>(duration_s * 1e9);
+RunEngine::StepOutcome RunEngine::wait_for_s(double duration_s, control::RunControl& control) {
+  std::int64_t end_ns = clock_.mono_ns() + static_cast<std::int64_t>(duration_s * 1e9);
   while (clock_.mono_ns() < end_ns) {
-    if (abort_requested) return {false, ExitStatus::aborted, "aborted by operator (signal)"};
+    if (control.abort_requested()) return {false, ExitStatus::aborted, control.abort_reason()};
+    if (control.pause_wanted()) {
+      std::int64_t paused_ns = 0;
+      if (auto held = hold_while_paused(control, paused_ns); !held.completed) return held;
+      end_ns += paused_ns;  // the schedule stands still while paused: the hold gets its full time after
+      continue;
+    }
     if (auto fatal = poller_.fatal_error()) return {false, ExitStatus::failed, "stage lost: " + *fatal};
     const auto snapshot = poller_.wait_for_reading_after(last_sequence_, kReadingWait);
     if (!snapshot) continue;
@@ -212,7 +262,9 @@ void RunEngine::report_progress(const StageSnapshot& snapshot) {
   p.step_kind = schedule_.steps[static_cast<std::size_t>(current_step_)].kind();
   const auto& planned = plan_.steps[static_cast<std::size_t>(current_step_)];
   p.step_description = planned.description;
-  const double in_step_s = (clock_.mono_ns() - step_start_mono_ns_) * 1e-9;
+  const std::int64_t now_ns = clock_.mono_ns();
+  const std::int64_t paused_ns = paused_in_step_ns_ + (paused_since_ns_ >= 0 ? now_ns - paused_since_ns_ : 0);
+  const double in_step_s = (now_ns - step_start_mono_ns_ - paused_ns) * 1e-9;
   const double done_s = planned.start_s + std::min(in_step_s, planned.duration_s);
   p.run_fraction = plan_.total_s > 0 ? std::clamp(done_s / plan_.total_s, 0.0, 1.0) : 0.0;
   p.remaining_s = std::max(0.0, plan_.total_s - done_s);
