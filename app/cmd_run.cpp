@@ -3,6 +3,7 @@
 #include <csignal>
 #include <cstdio>
 #include <filesystem>
+#include <thread>
 #include <unistd.h>
 
 #include <fmt/format.h>
@@ -31,6 +32,9 @@ namespace glasslab::app {
 namespace {
 
 std::atomic<bool> g_abort_requested{false};
+
+/// How long `run --serve` keeps serving after the run has ended (`glasslab serve` keeps browsing).
+constexpr auto kDashboardLinger = std::chrono::seconds(2);
 
 void on_stop_signal(int) { g_abort_requested.store(true); }
 
@@ -288,6 +292,11 @@ int run_schedule(const RunOptions& options) {
   if (!work_dir.empty()) fmt::print("simulator files: {}\n", work_dir);
   fmt::print("{}\n", run_id);
   std::fflush(stdout);
+  if (server) {
+    // Open pages see the run's end (their next poll) before the dashboard goes away with this process.
+    std::this_thread::sleep_for(kDashboardLinger);
+    server->stop();
+  }
   switch (stop.status) {
     case acquisition::ExitStatus::success: return 0;
     case acquisition::ExitStatus::aborted: return 3;

@@ -64,7 +64,11 @@ void ControlBus::loop() {
   std::unique_ptr<sqlite::Database> db;
   auto next_status = std::chrono::steady_clock::now();
   std::optional<ControlState> published_state;
-  while (!stop_.load()) {
+  while (true) {
+    {
+      std::unique_lock lock(stop_mutex_);
+      if (stop_) break;
+    }
     try {
       if (!db) db = open_read_write(db_path_, options_.busy_timeout_ms);
       poll_requests(*db);
@@ -82,7 +86,8 @@ void ControlBus::loop() {
       std::lock_guard lock(error_mutex_);
       last_error_ = e.what();
     }
-    control_.wait_for_change(options_.poll_interval);  // a tick, or sooner when the state moved
+    std::unique_lock lock(stop_mutex_);
+    stop_wake_.wait_for(lock, options_.poll_interval, [this] { return stop_; });
   }
 }
 
@@ -127,7 +132,11 @@ void ControlBus::publish_status(sqlite::Database& db) {
 void ControlBus::close() noexcept {
   if (closed_) return;
   closed_ = true;
-  stop_.store(true);
+  {
+    std::lock_guard lock(stop_mutex_);
+    stop_ = true;
+  }
+  stop_wake_.notify_all();
   if (thread_.joinable()) thread_.join();
   try {
     auto db = open_read_write(db_path_, options_.busy_timeout_ms);

@@ -16,6 +16,7 @@
 // transactions of another connection, which WAL and busy_timeout make safe.
 #include <atomic>
 #include <chrono>
+#include <condition_variable>
 #include <cstdint>
 #include <functional>
 #include <mutex>
@@ -69,7 +70,9 @@ private:
   StatusSource status_;
   ControlBusOptions options_;
   std::int64_t last_seen_id_ = 0;
-  std::atomic<bool> stop_{false};
+  std::mutex stop_mutex_;
+  std::condition_variable stop_wake_;
+  bool stop_ = false;
   bool closed_ = false;
   mutable std::mutex error_mutex_;
   std::optional<std::string> last_error_;

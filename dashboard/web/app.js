@@ -7,7 +7,7 @@
 
 const glasslab = (window.glasslab = {
   charts: {},        // uPlot instances by name (the browser test reads their data)
-  latencies: [],     // ms from a stage reading's logging to its display, for the latency figure
+  latencies: [],     // ms from each stage reading's logging to its display, for the latency figure
   liveStageRows: 0,  // stage readings received over the socket
   firstChartMs: null // ms from navigation start to the first stage chart drawn
 });
@@ -297,9 +297,10 @@ function onStageRows(rows) {
   const last = rows[rows.length - 1];
   $('live-T').textContent = fmt(last[1], 2);
   drawStage();
-  // A reading was logged at start_wall + t / speed (wall clock); it is on screen at the next frame.
-  const loggedWallMs = state.detail.start_wall_ms + (last[0] * 1000) / (state.detail.speed || 1);
-  requestAnimationFrame(() => glasslab.latencies.push(Date.now() - loggedWallMs));
+  // Each reading was logged at start_wall + t / speed (wall clock); it is on screen at the next frame.
+  const toWallMs = (t) => state.detail.start_wall_ms + (t * 1000) / (state.detail.speed || 1);
+  const logged = rows.map((r) => toWallMs(r[0]));
+  requestAnimationFrame(() => { const now = Date.now(); for (const l of logged) glasslab.latencies.push(now - l); });
 }
 
 function onUpdate(message) {
