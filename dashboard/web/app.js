@@ -365,9 +365,12 @@ async function openRun(id) {
     return;
   }
   $('run').hidden = false; $('no-run').hidden = true;
+  // One min/max pair per pixel column of the chart; #points=all asks for every reading instead
+  // (the peer of bench/dashboard: slow for long runs).
   const buckets = Math.max(200, Math.min(4000, Math.round($('chart-stage').clientWidth || 1200)));
+  const stageQuery = /points=all/.test(location.hash) ? 'all=1' : `buckets=${buckets}`;
   const [stage, events, dma, seq, arrhenius] = await Promise.all([
-    getJson(`/api/runs/${id}/stage?buckets=${buckets}`), getJson(`/api/runs/${id}/events`),
+    getJson(`/api/runs/${id}/stage?${stageQuery}`), getJson(`/api/runs/${id}/events`),
     getJson(`/api/runs/${id}/dma`), getJson(`/api/runs/${id}/seq`), getJson(`/api/runs/${id}/arrhenius`)]);
   state = {
     id, detail, control: detail.control, socket: null, dma: dma.rows,

@@ -2,77 +2,28 @@
 // X-ray ramp on the simulated instruments while Debian's headless Chromium, driven by
 // playwright-core, loads the page, checks that live values and the charts appear and change,
 // pauses and resumes with the run's token, aborts, and saves a screenshot. It also measures how
-// long a stage reading takes from being logged to being on screen (bench/dashboard prints it).
+// long each stage reading takes from being logged to being on screen (bench/dashboard prints it).
 //
 // node browser_test.mjs --glasslab BIN --npm DIR --fixture TOML --out DIR [--speed N] [--chromium PATH]
-import { spawn } from 'node:child_process';
-import { createRequire } from 'node:module';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import assert from 'node:assert/strict';
 import { setTimeout as sleep } from 'node:timers/promises';
 
-const args = Object.fromEntries(process.argv.slice(2).reduce((pairs, a, i, all) =>
-  (a.startsWith('--') ? [...pairs, [a.slice(2), all[i + 1]]] : pairs), []));
-for (const required of ['glasslab', 'npm', 'fixture', 'out']) assert.ok(args[required], `--${required} is required`);
-const chromiumPath = args.chromium || '/usr/bin/chromium';
-assert.ok(fs.existsSync(chromiumPath),
-  `${chromiumPath} is missing: scripts/setup-deps.sh installs Debian's chromium (this test does not skip)`);
-const require = createRequire(path.join(args.npm, 'package.json'));
-const { chromium } = require('playwright-core');
+import { launchChromium, parseArgs, startServedRun, stats, waitFor } from './harness.mjs';
 
+const args = parseArgs(process.argv.slice(2), ['glasslab', 'npm', 'fixture', 'out']);
 const work = fs.mkdtempSync(path.join(os.tmpdir(), 'glasslab-dashboard-'));
-const db = path.join(work, 'runs.sqlite');
 const step = (text) => console.log(`[dashboard e2e] ${text}`);
 
-/// Starts the run and waits for the lines that give the dashboard's address and the token.
-function startRun() {
-  const child = spawn(args.glasslab, ['run', args.fixture, '--sim', '--speed', args.speed || '20', '--db', db,
-    '--serve', '--port', '0', '--no-keys'], { stdio: ['ignore', 'pipe', 'pipe'] });
-  const run = { child, stderr: '', stdout: '', exit: null };
-  child.stdout.on('data', (d) => { run.stdout += d; });
-  run.exited = new Promise((resolve) => child.on('exit', (code, signal) => { run.exit = code ?? 128; resolve(run.exit); }));
-  run.ready = new Promise((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`no dashboard line within 30 s:\n${run.stderr}`)), 30000);
-    child.stderr.on('data', (d) => {
-      run.stderr += d;
-      const url = /dashboard: (http:\/\/127\.0\.0\.1:\d+\/)#run=(\d+)/.exec(run.stderr);
-      const token = /control token: ([0-9a-f]{32})/.exec(run.stderr);
-      if (url && token) { clearTimeout(timer); resolve({ url: url[1], run: Number(url[2]), token: token[1] }); }
-    });
-    child.on('exit', () => reject(new Error(`glasslab run exited early:\n${run.stderr}`)));
-  });
-  return run;
-}
-
-async function waitFor(page, description, predicate, arg, timeout = 15000) {
-  try {
-    await page.waitForFunction(predicate, arg, { timeout, polling: 50 });
-  } catch (e) {
-    throw new Error(`timed out waiting for ${description}`);
-  }
-}
-
-const stats = (values) => {
-  const sorted = [...values].sort((a, b) => a - b);
-  const at = (q) => sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))];
-  return { n: sorted.length, median_ms: at(0.5), p95_ms: at(0.95), max_ms: sorted[sorted.length - 1] };
-};
-
 async function main() {
-  const run = startRun();
+  const run = startServedRun(args.glasslab, args.fixture, path.join(work, 'runs.sqlite'), args.speed || 20);
   let browser = null;
   try {
-    const { url, run: runId, token } = await run.ready;
+    const { url, run: runId, token } = await run.started;
     step(`run ${runId} serves ${url}`);
-    browser = await chromium.launchPersistentContext(path.join(work, 'chromium-profile'), {
-      executablePath: chromiumPath,
-      headless: true,
-      args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
-        '--disable-background-networking', '--disable-component-update', '--disable-sync'],
-      viewport: { width: 1400, height: 1300 },
-    });
+    browser = await launchChromium(args.npm, path.join(work, 'chromium-profile'), args.chromium);
     const page = browser.pages()[0] || await browser.newPage();
     const pageErrors = [];
     page.on('pageerror', (e) => pageErrors.push(e.message));
@@ -98,7 +49,7 @@ async function main() {
     const pausedT = Number(await page.textContent('#live-T'));
     await sleep(1500);
     const heldT = Number(await page.textContent('#live-T'));
-    step(`paused: T ${pausedT} K, 1.5 s later ${heldT} K`);
+    step(`paused: T ${pausedT} K, 1.5 s (30 s of experiment) later ${heldT} K`);
     assert.ok(Math.abs(heldT - pausedT) < 2.0, `the stage should hold while paused (${pausedT} -> ${heldT} K)`);
     await page.click('#resume');
     await waitFor(page, 'the run to report "running" again', () => document.getElementById('control-state').textContent === 'running');
@@ -111,12 +62,10 @@ async function main() {
     await page.screenshot({ path: screenshot, fullPage: true });
     step(`screenshot: ${screenshot}`);
 
-    const measured = await page.evaluate(() => ({ latencies: window.glasslab.latencies, rows: window.glasslab.liveStageRows,
-      firstChartMs: window.glasslab.firstChartMs }));
-    const latency = stats(measured.latencies);
-    fs.writeFileSync(path.join(args.out, 'dashboard-latency.json'), JSON.stringify({ ...latency, live_rows: measured.rows }, null, 2));
-    step(`stage reading logged -> on screen: median ${latency.median_ms} ms, p95 ${latency.p95_ms} ms, max ${latency.max_ms} ms ` +
-      `over ${latency.n} readings; target < 500 ms`);
+    const latency = stats(await page.evaluate(() => window.glasslab.latencies));
+    fs.writeFileSync(path.join(args.out, 'dashboard-latency.json'), JSON.stringify(latency, null, 2));
+    step(`stage reading logged -> on screen: median ${latency.median_ms} ms, p95 ${latency.p95_ms} ms, ` +
+      `max ${latency.max_ms} ms over ${latency.n} readings; target < 500 ms`);
     // A loose check that the page is live at all; the figure itself is reported, not asserted (bench/).
     assert.ok(latency.n > 10 && latency.median_ms < 5000, 'live updates should arrive within seconds');
 
@@ -133,7 +82,7 @@ async function main() {
     step('pause, resume and abort from the page worked; the run ended as aborted');
   } finally {
     if (browser) await browser.close();
-    if (run.exit === null) { run.child.kill('SIGTERM'); await run.exited; }
+    await run.stop();
     fs.rmSync(work, { recursive: true, force: true });
   }
 }
