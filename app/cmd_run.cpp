@@ -265,11 +265,19 @@ int run_schedule(const RunOptions& options) {
 
   install_stop_signals();
   const std::string token = control::make_control_token();
-  control::ControlBus bus(options.db_path, run_id, control::token_sha256_hex(token), run_control,
-                          [&board] { return control::to_json(board.snapshot()).dump(); });
+  std::unique_ptr<control::ControlBus> bus;
+  try {
+    bus = std::make_unique<control::ControlBus>(options.db_path, run_id, control::token_sha256_hex(token), run_control,
+                                                [&board] { return control::to_json(board.snapshot()).dump(); });
+  } catch (const std::exception& e) {  // nothing has moved yet: close the run as failed, say why
+    acquisition::RunStop refused{acquisition::ExitStatus::failed, fmt::format("no control channel: {}", e.what()),
+                                 clock.mono_ns(), clock.utc_ns()};
+    store.end_run(run_id, refused);
+    throw;
+  }
   if (server) server->start();
   announce_control(options, run_id, token, server.get());
-  auto keys = options.keys ? std::make_unique<TerminalKeys>(run_control, printer) : nullptr;
+  auto keys = !options.no_keys ? std::make_unique<TerminalKeys>(run_control, printer) : nullptr;
   if (keys && keys->active()) printer.set_key_hint(TerminalKeys::kHint);
   printer.start();
 
@@ -279,7 +287,7 @@ int run_schedule(const RunOptions& options) {
   else if (dma) stop = dma->execute(context);
   keys.reset();  // the terminal back to normal before the last lines
   printer.finish();
-  bus.close();   // from here on every control request is refused: the run has ended
+  bus->close();  // from here on every control request is refused: the run has ended
   store.end_run(run_id, stop);
   if (auto writer_error = store.writer_error()) fmt::print(stderr, "store: {}\n", *writer_error);
 
@@ -320,14 +328,9 @@ void add_run_commands(CLI::App& app) {
       ->check(CLI::IsMember({"stop", "hold"}));
   run->add_option("--operator", options->operator_name, "who runs it (default: the schedule's)");
   run->add_flag("--quiet", options->quiet, "no live status panel or progress lines");
-  run->add_flag("!--no-keys", options->keys, "no control keys (p, r, a) even when stdin is a terminal");
+  run->add_flag("--no-keys", options->no_keys, "no control keys (p, r, a) even when stdin is a terminal");
   run->add_flag("--serve", options->serve, "serve the dashboard for this run (docs/dashboard.md)");
-  run->add_option("--port", options->port, "dashboard port with --serve (0: any free port)")
-      ->capture_default_str()
-      ->check(CLI::Range(0, 65535));
-  run->add_option("--bind", options->bind_address, "dashboard address with --serve")->capture_default_str();
-  run->add_flag("--allow-remote", options->allow_remote,
-                "allow --bind to a non-loopback address (anyone on that network can read the runs)");
+  add_dashboard_options(*run, options->port, options->bind_address, options->allow_remote);
   run->add_option("--sample-state", options->sample_state,
                   "override the sample state: as_cast, hpt_rt_stored_rt, hpt_ln2_stored_ln2, hpt_rt_stored_ln2");
   run->add_option("--stage-sim-arg", options->stage_sim_args,

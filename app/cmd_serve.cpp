@@ -114,17 +114,19 @@ int ctl(CtlOptions o) {
 
 }  // namespace
 
+void add_dashboard_options(CLI::App& command, int& port, std::string& bind_address, bool& allow_remote) {
+  command.add_option("--port", port, "dashboard TCP port (0: any free port)")->capture_default_str()->check(CLI::Range(0, 65535));
+  command.add_option("--bind", bind_address, "dashboard address to listen on")->capture_default_str();
+  command.add_flag("--allow-remote", allow_remote,
+                   "allow --bind to a non-loopback address (anyone on that network can read the runs)");
+}
+
 void add_serve_commands(CLI::App& app) {
   auto serve_options = std::make_shared<ServeOptions>();
   serve_options->db_path = default_db_path();
   auto* serve_cmd = app.add_subcommand("serve", "Serve the web dashboard of a run store (docs/dashboard.md)");
   serve_cmd->add_option("--db", serve_options->db_path, "SQLite run store")->capture_default_str();
-  serve_cmd->add_option("--port", serve_options->port, "TCP port (0: any free port)")
-      ->capture_default_str()
-      ->check(CLI::Range(0, 65535));
-  serve_cmd->add_option("--bind", serve_options->bind_address, "address to listen on")->capture_default_str();
-  serve_cmd->add_flag("--allow-remote", serve_options->allow_remote,
-                      "allow --bind to a non-loopback address (anyone on that network can read the runs)");
+  add_dashboard_options(*serve_cmd, serve_options->port, serve_options->bind_address, serve_options->allow_remote);
   serve_cmd->callback([serve_options] {
     const int code = serve(*serve_options);
     if (code != 0) throw CLI::RuntimeError(code);

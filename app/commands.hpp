@@ -9,6 +9,9 @@ namespace glasslab::app {
 /// $GLASSLAB_DB, else $XDG_DATA_HOME/glasslab/glasslab.sqlite, else ~/.local/share/glasslab/glasslab.sqlite.
 std::string default_db_path();
 
+/// --port, --bind and --allow-remote of `serve` and `run --serve` (docs/dashboard.md).
+void add_dashboard_options(CLI::App& command, int& port, std::string& bind_address, bool& allow_remote);
+
 void add_run_commands(CLI::App& app);             ///< run, resume
 void add_check_command(CLI::App& app);            ///< glasslab check FILE
 void add_store_commands(CLI::App& app);           ///< runs, export

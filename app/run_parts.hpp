@@ -35,7 +35,7 @@ struct RunOptions {
   std::string bind_address = "127.0.0.1";
   int port = 8470;
   bool allow_remote = false;       ///< needed to bind to anything but loopback
-  bool keys = true;                ///< terminal keys when stdin is a terminal (--no-keys)
+  bool no_keys = false;            ///< --no-keys: leave stdin alone even on a terminal
 };
 
 /// What every part needs once the run has begun.

@@ -36,14 +36,8 @@ RunControl::RunControl(Recorder& recorder, const Clock& clock, const std::atomic
     : recorder_(recorder), clock_(clock), signal_abort_(signal_abort) {}
 
 void RunControl::log(EventLevel level, const std::string& kind, const std::string& message) {
-  Event e;
-  e.t_mono_ns = clock_.mono_ns();
-  e.t_utc_ns = clock_.utc_ns_at(e.t_mono_ns);
-  e.level = level;
-  e.source = "operator";
-  e.kind = kind;
-  e.message = message;
-  recorder_.record(e);
+  const std::int64_t now_ns = clock_.mono_ns();
+  recorder_.record(Event{now_ns, clock_.utc_ns_at(now_ns), level, "operator", kind, message});
 }
 
 ControlDecision RunControl::decide_locked(ControlAction action, const ControlOrigin& origin) {

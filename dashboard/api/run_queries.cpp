@@ -2,6 +2,7 @@
 
 #include <chrono>
 #include <cmath>
+#include <functional>
 #include <sstream>
 
 #include <fmt/format.h>
@@ -62,6 +63,27 @@ std::string stream_filter(std::int64_t after_rowid) {
 }
 
 nlohmann::json number_or_null(double v) { return std::isfinite(v) ? nlohmann::json(v) : nlohmann::json(); }
+
+/// A REAL column as a number, or null for SQLite's NULL (a NaN when it was recorded).
+nlohmann::json real(const Statement& row, int column) {
+  return number_or_null(row.column_optional_double(column).value_or(NAN));
+}
+
+/// One page of a stream: "SELECT rowid, <columns_from> WHERE <run, after> ORDER BY rowid LIMIT",
+/// each row turned into JSON by `to_json` (its column 0 is the rowid), and the last rowid.
+nlohmann::json rows_after(Database& db, std::string_view columns_from, RunId run, std::int64_t after_rowid, int limit,
+                          const std::function<nlohmann::json(const Statement&)>& to_json) {
+  auto select = db.prepare(
+      fmt::format("SELECT rowid, {} WHERE {} ORDER BY rowid LIMIT ?3", columns_from, stream_filter(after_rowid)));
+  select.bind(1, run).bind(2, after_rowid).bind(3, limit);
+  nlohmann::json rows = nlohmann::json::array();
+  std::int64_t last = after_rowid;
+  while (select.step()) {
+    last = select.column_int(0);
+    rows.push_back(to_json(select));
+  }
+  return {{"rows", rows}, {"last", last}};
+}
 
 /// Wall-clock milliseconds of the run's start: a dry run's experiment clock runs `speed` times
 /// faster than the wall, from the origin stored in its configuration (cmd_run.cpp).
@@ -170,23 +192,16 @@ std::int64_t RunQueries::start_mono_ns(RunId run) {
 
 nlohmann::json RunQueries::events_after(RunId run, std::int64_t after_rowid, int limit) {
   const std::int64_t start = start_mono_ns(run);
-  auto select = db_->prepare(
-      "SELECT rowid, t_mono_ns, t_utc_ns, level, source, kind, message FROM events WHERE " + stream_filter(after_rowid) +
-      " ORDER BY rowid LIMIT ?3");
-  select.bind(1, run).bind(2, after_rowid).bind(3, limit);
-  nlohmann::json rows = nlohmann::json::array();
-  std::int64_t last = after_rowid;
-  while (select.step()) {
-    last = select.column_int(0);
-    rows.push_back({{"id", last},
-                    {"t_s", (select.column_int(1) - start) * 1e-9},
-                    {"t_utc", format_utc(select.column_int(2))},
-                    {"level", select.column_text(3)},
-                    {"source", select.column_text(4)},
-                    {"kind", select.column_text(5)},
-                    {"message", select.column_text(6)}});
-  }
-  return {{"rows", rows}, {"last", last}};
+  return rows_after(*db_, "t_mono_ns, t_utc_ns, level, source, kind, message FROM events", run, after_rowid, limit,
+                    [start](const Statement& e) -> nlohmann::json {
+                      return {{"id", e.column_int(0)},
+                              {"t_s", (e.column_int(1) - start) * 1e-9},
+                              {"t_utc", format_utc(e.column_int(2))},
+                              {"level", e.column_text(3)},
+                              {"source", e.column_text(4)},
+                              {"kind", e.column_text(5)},
+                              {"message", e.column_text(6)}};
+                    });
 }
 
 nlohmann::json RunQueries::stage_series(RunId run, std::size_t buckets, bool all) {
@@ -237,36 +252,21 @@ nlohmann::json RunQueries::stage_series(RunId run, std::size_t buckets, bool all
 
 nlohmann::json RunQueries::stage_after(RunId run, std::int64_t after_rowid, int limit) {
   const std::int64_t start = start_mono_ns(run);
-  auto select = db_->prepare("SELECT rowid, t_mono_ns, T_K, setpoint_K FROM stage_readings WHERE " +
-                             stream_filter(after_rowid) + " ORDER BY rowid LIMIT ?3");
-  select.bind(1, run).bind(2, after_rowid).bind(3, limit);
-  nlohmann::json rows = nlohmann::json::array();
-  std::int64_t last = after_rowid;
-  while (select.step()) {
-    last = select.column_int(0);
-    rows.push_back({(select.column_int(1) - start) * 1e-9, number_or_null(select.column_optional_double(2).value_or(NAN)),
-                    number_or_null(select.column_optional_double(3).value_or(NAN))});
-  }
-  return {{"rows", rows}, {"last", last}};
+  return rows_after(*db_, "t_mono_ns, T_K, setpoint_K FROM stage_readings", run, after_rowid, limit,
+                    [start](const Statement& r) -> nlohmann::json {
+                      return {(r.column_int(1) - start) * 1e-9, real(r, 2), real(r, 3)};
+                    });
 }
 
 nlohmann::json RunQueries::dma_after(RunId run, std::int64_t after_rowid, int limit) {
   const std::int64_t start = start_mono_ns(run);
-  auto select = db_->prepare(
-      "SELECT rowid, t_mono_ns, T_K, frequency_Hz, tan_delta, storage_modulus_Pa, loss_modulus_Pa, sweep "
-      "FROM dma_points WHERE " + stream_filter(after_rowid) + " ORDER BY rowid LIMIT ?3");
-  select.bind(1, run).bind(2, after_rowid).bind(3, limit);
-  nlohmann::json rows = nlohmann::json::array();
-  std::int64_t last = after_rowid;
-  while (select.step()) {
-    last = select.column_int(0);
-    rows.push_back({(select.column_int(1) - start) * 1e-9, number_or_null(select.column_optional_double(2).value_or(NAN)),
-                    number_or_null(select.column_optional_double(3).value_or(NAN)),
-                    number_or_null(select.column_optional_double(4).value_or(NAN)),
-                    number_or_null(select.column_optional_double(5).value_or(NAN)),
-                    number_or_null(select.column_optional_double(6).value_or(NAN)), select.column_text(7)});
-  }
-  return {{"rows", rows}, {"last", last}};
+  return rows_after(
+      *db_,
+      "t_mono_ns, T_K, frequency_Hz, tan_delta, storage_modulus_Pa, loss_modulus_Pa, sweep FROM dma_points", run,
+      after_rowid, limit, [start](const Statement& p) -> nlohmann::json {
+        return {(p.column_int(1) - start) * 1e-9, real(p, 2), real(p, 3), real(p, 4), real(p, 5), real(p, 6),
+                p.column_text(7)};
+      });
 }
 
 std::int64_t RunQueries::seq_version(RunId run) {

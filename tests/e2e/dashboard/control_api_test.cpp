@@ -23,6 +23,7 @@ using glasslab::test::TempDir;
 namespace {
 
 const std::string kShortProfile = std::string(GLASSLAB_SOURCE_DIR) + "/tests/e2e/run/fixtures/short_profile.toml";
+const std::string kThreeSweeps = std::string(GLASSLAB_SOURCE_DIR) + "/tests/e2e/dma/fixtures/three_sweeps.toml";
 
 std::string match(const std::string& text, const std::string& pattern) {
   std::smatch m;
@@ -30,16 +31,18 @@ std::string match(const std::string& text, const std::string& pattern) {
   return m[1];
 }
 
-/// A simulated run of the short profile, with its id and token read from its stderr.
+/// A simulated run (the short stage profile unless told), with its id and token read from its stderr.
 struct RunningRun {
-  explicit RunningRun(const std::string& db_path, std::vector<std::string> extra = {}, bool pty = false)
-      : process(make_argv(db_path, std::move(extra)), pty) {
+  explicit RunningRun(const std::string& db_path, std::vector<std::string> extra = {}, bool pty = false,
+                      const std::string& schedule = kShortProfile, const std::string& speed = "20")
+      : process(make_argv(db_path, std::move(extra), schedule, speed), pty) {
     const std::string text = process.wait_for_text("control token: ", std::chrono::seconds(30));
     token = match(process.wait_for_text("--db", std::chrono::seconds(10)), "control token: ([0-9a-f]{32})");
     run_id = match(text, "run (\\d+) started");
   }
-  static std::vector<std::string> make_argv(const std::string& db_path, std::vector<std::string> extra) {
-    std::vector<std::string> argv{GLASSLAB_BINARY, "run", kShortProfile, "--sim", "--speed", "20", "--db", db_path};
+  static std::vector<std::string> make_argv(const std::string& db_path, std::vector<std::string> extra,
+                                            const std::string& schedule, const std::string& speed) {
+    std::vector<std::string> argv{GLASSLAB_BINARY, "run", schedule, "--sim", "--speed", speed, "--db", db_path};
     argv.insert(argv.end(), extra.begin(), extra.end());
     return argv;
   }
@@ -165,6 +168,38 @@ TEST_CASE("glasslab ctl aborts a run from another process and is refused once th
                             std::chrono::seconds(20));
   CHECK(replay.exit_code == 1);
   CHECK(replay.err.find("not running") != std::string::npos);
+}
+
+TEST_CASE("a DMA queue pauses between sweeps: the running sweep completes, no point is taken while paused") {
+  TempDir tmp;
+  const std::string db_path = tmp.path + "/runs.sqlite";
+  RunningRun run(db_path, {}, false, kThreeSweeps, "100");
+  auto ctl = [&](const std::string& action) {
+    return run_process({GLASSLAB_BINARY, "ctl", run.run_id, action, "--token", run.token, "--db", db_path, "--wait", "20"},
+                       std::chrono::seconds(30));
+  };
+  auto paused = ctl("pause");
+  INFO("ctl pause: " << paused.out << paused.err << "\nrun: " << run.process.err());
+  REQUIRE(paused.exit_code == 0);
+  CHECK(paused.out.find("between sweeps") != std::string::npos);  // the operator is told when it takes effect
+  CHECK(paused.out.find("is paused") != std::string::npos);
+  std::this_thread::sleep_for(std::chrono::seconds(1));  // 100 s of experiment time on hold
+  CHECK(ctl("resume").exit_code == 0);
+  run.process.wait_for_text("[operator] resumed:", std::chrono::seconds(20));
+  CHECK(ctl("abort").exit_code == 0);
+  REQUIRE(run.process.wait_exit(std::chrono::seconds(60)) == std::optional<int>(3));
+  CHECK(run.process.err().find("DMA sweep 1/3") != std::string::npos);  // the plain progress lines
+  Db db(db_path);
+  CHECK(db.scalar("SELECT exit_reason FROM runs WHERE id = " + run.run_id).find("aborted by operator (ctl pid") !=
+        std::string::npos);
+  CHECK(db.scalar("SELECT message FROM events WHERE kind = 'paused'").find("before sweep 2/3") != std::string::npos);
+  // The first sweep completed before the queue held, and nothing was measured while it held.
+  CHECK(db.scalar("SELECT (SELECT t_mono_ns FROM events WHERE kind = 'sweep_end' ORDER BY t_mono_ns LIMIT 1) < "
+                  "(SELECT t_mono_ns FROM events WHERE kind = 'paused')") == "1");
+  CHECK(db.scalar("SELECT COUNT(*) FROM dma_points WHERE t_mono_ns BETWEEN (SELECT t_mono_ns FROM events WHERE kind = "
+                  "'paused') AND (SELECT t_mono_ns FROM events WHERE kind = 'resumed')") == "0");
+  CHECK(std::stoi(db.scalar("SELECT COUNT(*) FROM dma_points WHERE t_mono_ns > (SELECT t_mono_ns FROM events WHERE "
+                            "kind = 'resumed')")) > 0);  // the second sweep ran after the resume
 }
 
 TEST_CASE("terminal keys on a pty: p pauses, r resumes, a then y aborts, and the panel is redrawn in place") {

@@ -59,13 +59,13 @@ TEST_CASE("reopening a store keeps its data and does not migrate again") {
 TEST_CASE("a version 1 store is migrated to version 2: its runs stay, the control tables appear") {
   test::TempDir dir;
   const auto path = dir.file("v1.sqlite");
-  RunId run = 0;
-  {
+  const RunId run = [&] {
     RunStore store(path);
-    run = store.begin_run(test::run_start());
+    const RunId id = store.begin_run(test::run_start());
     store.record(test::stage_reading(0));
-    store.end_run(run, RunStop{});
-  }
+    store.end_run(id, RunStop{});
+    return id;
+  }();
   {  // take the file back to what a v1 glasslab left
     sqlite::Database db(path, sqlite::Database::Mode::read_write);
     db.exec("DROP TABLE control_requests; DROP TABLE run_control; PRAGMA user_version = 1");
