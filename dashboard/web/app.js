@@ -203,8 +203,11 @@ function showStatus(control) {
   } else {
     $('step-line').textContent = `step ${s.step_index + 1} of ${s.step_count}: ${s.step_kind} — ${s.step_description}`;
   }
-  $('progress-bar').style.width = `${Math.round((s.run_fraction || 0) * 1000) / 10}%`;
-  $('progress-line').textContent = s.run_fraction === undefined ? '' :
+  const ended = state.detail.exit_status !== 'running';
+  const fraction = ended && state.detail.exit_status === 'success' ? 1 : (s.run_fraction || 0);
+  $('progress-bar').style.width = `${Math.round(fraction * 1000) / 10}%`;
+  $('progress-line').textContent = ended ? `run ${state.detail.exit_status}: ${state.detail.exit_reason}` :
+    s.run_fraction === undefined ? '' :
     `${fmt(100 * s.run_fraction, 1)} % of the run · ${duration(s.remaining_s)} left · ${duration(s.elapsed_s)} elapsed` +
     (s.paused_s ? ` · ${duration(s.paused_s)} paused` : '') + (s.pause_note && controlState === 'pause_requested' ? ` · ${s.pause_note}` : '');
   if (!state.stage.t.length && s.T_K !== undefined) $('live-T').textContent = fmt(s.T_K, 2);
@@ -320,7 +323,7 @@ async function refreshHead() {
   if (!state || state.id !== id) return;
   state.detail = detail;
   showHead(detail);
-  updateButtons();
+  showStatus(state.control);
   loadRuns();
 }
 
