@@ -184,6 +184,25 @@ dashboard::ServerOptions dashboard_options(const RunOptions& options) {
   return o;
 }
 
+/// The run's end of the control bus (docs/dashboard.md). Nothing has moved yet when it cannot be
+/// opened: the run is closed as failed with the reason, and the error goes on to the operator.
+std::unique_ptr<acquisition::control::ControlBus> open_control_bus(acquisition::RunStore& store, acquisition::RunId run_id,
+                                                                   const std::string& token,
+                                                                   acquisition::control::RunControl& run_control,
+                                                                   const acquisition::control::LiveStatusBoard& board,
+                                                                   const Clock& clock) {
+  namespace control = acquisition::control;
+  try {
+    return std::make_unique<control::ControlBus>(store.path(), run_id, control::token_sha256_hex(token), run_control,
+                                                 [&board] { return control::to_json(board.snapshot()).dump(); });
+  } catch (const std::exception& e) {
+    store.end_run(run_id, acquisition::RunStop{acquisition::ExitStatus::failed,
+                                               fmt::format("no control channel: {}", e.what()), clock.mono_ns(),
+                                               clock.utc_ns()});
+    throw;
+  }
+}
+
 /// The token and how to use it, and the dashboard's address, once the run row exists.
 void announce_control(const RunOptions& options, acquisition::RunId run_id, const std::string& token,
                       const dashboard::DashboardServer* server) {
@@ -265,16 +284,7 @@ int run_schedule(const RunOptions& options) {
 
   install_stop_signals();
   const std::string token = control::make_control_token();
-  std::unique_ptr<control::ControlBus> bus;
-  try {
-    bus = std::make_unique<control::ControlBus>(options.db_path, run_id, control::token_sha256_hex(token), run_control,
-                                                [&board] { return control::to_json(board.snapshot()).dump(); });
-  } catch (const std::exception& e) {  // nothing has moved yet: close the run as failed, say why
-    acquisition::RunStop refused{acquisition::ExitStatus::failed, fmt::format("no control channel: {}", e.what()),
-                                 clock.mono_ns(), clock.utc_ns()};
-    store.end_run(run_id, refused);
-    throw;
-  }
+  auto bus = open_control_bus(store, run_id, token, run_control, board, clock);
   if (server) server->start();
   announce_control(options, run_id, token, server.get());
   auto keys = !options.no_keys ? std::make_unique<TerminalKeys>(run_control, printer) : nullptr;

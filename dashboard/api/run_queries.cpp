@@ -114,7 +114,9 @@ nlohmann::json RunQueries::list_runs() {
       "(SELECT COUNT(*) FROM frames f WHERE f.run_id = r.id), "
       "(SELECT COUNT(*) FROM dma_points d WHERE d.run_id = r.id), {} "
       "FROM runs r ORDER BY r.id DESC",
-      has_control_tables_ ? "(SELECT state FROM run_control c WHERE c.run_id = r.id)" : "NULL"));
+      has_control_tables_ ? "(SELECT CASE WHEN r.exit_status = 'running' THEN c.state ELSE 'ended' END "
+                            "FROM run_control c WHERE c.run_id = r.id)"
+                          : "NULL"));
   nlohmann::json runs = nlohmann::json::array();
   while (select.step()) {
     const auto duration = select.column_optional_double(5);
@@ -175,7 +177,10 @@ std::optional<nlohmann::json> RunQueries::run_detail(RunId run) {
 
 nlohmann::json RunQueries::control_status(RunId run) {
   if (!has_control_tables_) return {{"available", false}};
-  auto select = db_->prepare("SELECT state, status_json, status_utc_ns FROM run_control WHERE run_id = ?1");
+  // A run whose process died keeps its last state here; its exit status says it has ended.
+  auto select = db_->prepare(
+      "SELECT CASE WHEN r.exit_status = 'running' THEN c.state ELSE 'ended' END, c.status_json, c.status_utc_ns "
+      "FROM run_control c JOIN runs r ON r.id = c.run_id WHERE c.run_id = ?1");
   select.bind(1, run);
   if (!select.step()) return {{"available", false}};
   return {{"available", true},

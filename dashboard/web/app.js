@@ -195,6 +195,7 @@ function drawArrhenius(arrhenius) {
 
 function showStatus(control) {
   state.control = control;
+  state.statusSeenMs = Date.now();
   const s = control.status || {};
   const controlState = control.available ? (control.state || 'running') : 'no control';
   setPill($('control-state'), controlState === 'running' ? 'running' : controlState.replace('_', ' '), controlState);
@@ -407,6 +408,16 @@ $('pause').addEventListener('click', () => sendControl('pause'));
 $('resume').addEventListener('click', () => sendControl('resume'));
 $('abort').addEventListener('click', () => sendControl('abort'));
 $('sweep-select').addEventListener('change', () => { $('sweep-select').dataset.userChoice = '1'; drawTanDelta(); });
+
+// A running run rewrites its status twice a second: say so when it stops doing that.
+setInterval(() => {
+  if (!state || !state.detail || state.detail.exit_status !== 'running' || !(state.control || {}).available) {
+    if (state) $('status-age').textContent = '';
+    return;
+  }
+  const silentS = (Date.now() - (state.statusSeenMs || Date.now())) / 1000;
+  $('status-age').textContent = silentS > 5 ? `no status from the run for ${Math.round(silentS)} s: is its process still alive?` : '';
+}, 1000);
 
 loadRuns().then(() => { const id = runFromHash(); if (id) openRun(id); });
 setInterval(loadRuns, 10000);
