@@ -67,6 +67,8 @@ struct ControllerSnapshot {
   int manual_pump_speed = 0;  // last P<c>
   bool awake = false;         // has received its first 'T'
   bool open_circuit = false;
+  bool runaway = false;       // fault: heater drive stuck on while the program runs
+  double overshoot_K = 0.0;   // fault: the loop regulates this far above the setpoint
 };
 
 class T95Controller {
@@ -84,6 +86,12 @@ public:
 
   /// Stage unplugged / sensor open: EB1 bit1, a bogus reading, heater and pump idle.
   void set_open_circuit(bool open);
+  /// Heater drive fails on: full heater power whenever the program runs (not stopped), whatever
+  /// the setpoint; E still stops it (the controller cuts the heater supply). A runaway stage.
+  void set_runaway(bool on);
+  /// A control loop that settles overshoot_K above its setpoint (a mis-tuned or failing loop);
+  /// the reading shows the sample's true temperature. 0 ends it.
+  void set_overshoot_K(double overshoot_K);
   ControllerSnapshot snapshot() const;
   double now_s() const { return t_s_; }
 
@@ -118,6 +126,8 @@ private:
   bool cooling_rate_error_ = false;  // EB1 bit0, with hysteresis
   bool link_error_pending_ = false;  // EB1 bit5, cleared once reported
   bool open_circuit_ = false;
+  bool runaway_ = false;
+  double overshoot_K_ = 0.0;
 
   double truth_interval_s_ = 0.0;
   double next_truth_s_ = 0.0;
