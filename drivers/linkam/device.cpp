@@ -252,6 +252,9 @@ void LinkamDevice::drain_and_flush() {
 
 std::optional<protocol::StatusReply> LinkamDevice::resynchronise() {
   for (int attempt = 1; attempt <= resync_attempts; ++attempt) {
+    // The safety thread waits for the line: give it up between two 'T's, as in a back-off.
+    if (abandon_recovery_)
+      throw DeviceError(fmt::format("{}: recovery abandoned for the safe state", transport_->description()));
     try {
       drain_and_flush();
       auto status = status_transaction();

@@ -161,7 +161,8 @@ private:
   std::atomic<double> rate_K_per_min_;
   std::atomic<double> limit_K_;
 
-  // Lets enter_safe_state() cut a back-off sleep short without taking mutex_.
+  // Lets enter_safe_state() cut a recovery short (a back-off sleep, a resync between two 'T's)
+  // without taking mutex_.
   std::atomic<bool> abandon_recovery_{false};
   std::mutex sleep_mutex_;
   std::condition_variable sleep_cv_;

@@ -156,6 +156,9 @@ void LinkamSimulator::run(const std::atomic<bool>& stop) {
     if (ready > 0 && control_index >= 0 && fds[control_index].revents) read_control_input();
   }
   std::lock_guard lock(mutex_);
+  // The truth log ends when the simulator stops, not at its last tick: a command answered just
+  // before (a safe-state E) shows in it.
+  advance_locked();
   if (truth_log_) std::fflush(truth_log_);
   link_.remove();
 }

@@ -87,6 +87,9 @@ void T95Controller::integrate_step(double dt_s) {
     if (setpoint_K_ <= ramp_limit_K_) state_ = ProgramState::holding_limit;
   }
 
+  const double drift_K = kOvershootDrift_K_per_min / 60.0 * dt_s;
+  overshoot_K_ += std::clamp(overshoot_target_K_ - overshoot_K_, -drift_K, drift_K);
+
   Actuation actuation;
   actuation.regulating = state_ != ProgramState::stopped && !open_circuit_;
   actuation.setpoint_K = setpoint_K_ + overshoot_K_;
@@ -189,7 +192,7 @@ void T95Controller::stop() {
 
 void T95Controller::set_open_circuit(bool open) { open_circuit_ = open; }
 void T95Controller::set_runaway(bool on) { runaway_ = on; }
-void T95Controller::set_overshoot_K(double overshoot_K) { overshoot_K_ = overshoot_K; }
+void T95Controller::set_overshoot_K(double overshoot_K) { overshoot_target_K_ = overshoot_K; }
 
 std::uint8_t T95Controller::eb1_byte() const {
   std::uint8_t eb1 = kEb1Base;
@@ -240,7 +243,7 @@ ControllerSnapshot T95Controller::snapshot() const {
   s.awake = awake_;
   s.open_circuit = open_circuit_;
   s.runaway = runaway_;
-  s.overshoot_K = overshoot_K_;
+  s.overshoot_K = overshoot_target_K_;
   return s;
 }
 
