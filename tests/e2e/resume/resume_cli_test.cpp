@@ -1,0 +1,155 @@
+// `glasslab resume` end to end on dry runs: a real `glasslab run --sim` killed with SIGKILL at a
+// chosen point (watched through the database, as an outside reader), then resumed by a second
+// process that starts the simulators again.
+#include <doctest/doctest.h>
+#include <signal.h>
+
+#include <cmath>
+
+#include <fmt/format.h>
+
+#include "store_watch.hpp"
+#include "tests/support/process.hpp"
+#include "tests/support/sqlite_db.hpp"
+
+using glasslab::test::Db;
+using glasslab::test::last_line;
+using glasslab::test::ProcessResult;
+using glasslab::test::run_process;
+using glasslab::test::StoreWatch;
+using glasslab::test::TempDir;
+
+namespace {
+
+const std::string kFixtures = std::string(GLASSLAB_SOURCE_DIR) + "/tests/e2e/resume/fixtures/";
+
+/// Runs `glasslab run FILE --sim` and kills it with SIGKILL once `kill_when` (SQL) holds.
+void run_and_kill_when(const std::string& schedule, const std::string& speed, const std::string& db_path,
+                       const std::string& kill_when) {
+  StoreWatch watch(db_path);
+  bool condition_met = false;
+  const auto result = run_process({GLASSLAB_BINARY, "run", kFixtures + schedule, "--sim", "--speed", speed, "--db",
+                                   db_path, "--quiet"},
+                                  std::chrono::seconds(60), [&](int pid) {
+                                    condition_met = watch.wait_for(kill_when, std::chrono::seconds(30));
+                                    kill(pid, SIGKILL);
+                                  });
+  INFO("stderr: " << result.err);
+  REQUIRE(condition_met);
+  REQUIRE(result.exit_code == 128 + SIGKILL);
+}
+
+ProcessResult resume(const std::string& db_path, std::vector<std::string> extra = {}) {
+  std::vector<std::string> argv{GLASSLAB_BINARY, "resume", "1", "--db", db_path, "--quiet"};
+  argv.insert(argv.end(), extra.begin(), extra.end());
+  return run_process(argv, std::chrono::seconds(60));
+}
+
+int count(Db& db, const std::string& where) { return std::stoi(db.scalar("SELECT count(*) FROM " + where)); }
+
+}  // namespace
+
+TEST_CASE("killed in the checkpoint hold, resume --sim restarts that hold and completes the run") {
+  TempDir tmp;
+  const std::string db_path = tmp.path + "/runs.sqlite";
+  // Killed 20 s into the 290 K hold, with the stage there.
+  run_and_kill_when("resume_profile.toml", "100", db_path,
+                    "SELECT count(*) >= 40 FROM stage_readings WHERE step_index = 0 AND T_K < 290.6");
+  Db before(db_path);
+  const long long readings_before = std::stoll(before.scalar("SELECT count(*) FROM stage_readings"));
+  const double last_K_before = std::stod(before.scalar("SELECT T_K FROM stage_readings ORDER BY rowid DESC LIMIT 1"));
+
+  const auto resumed = resume(db_path, {"--sim"});
+  INFO("stderr: " << resumed.err);
+  REQUIRE(resumed.exit_code == 0);
+  CHECK(last_line(resumed.out) == "1");
+  CHECK(resumed.err.find("run 1 resumed") != std::string::npos);
+
+  Db db(db_path);
+  CHECK(db.scalar("SELECT exit_status FROM runs WHERE id = 1") == "success");
+  CHECK(db.scalar("PRAGMA integrity_check") == "ok");
+  // What happened is on record: interrupted, resumed at step 1, every step then ran once.
+  CHECK(count(db, "events WHERE kind = 'interrupted'") == 1);
+  CHECK(db.scalar("SELECT message FROM events WHERE kind = 'resume'").find("restarts at step 1/4 hold 290.00 K") !=
+        std::string::npos);
+  CHECK(count(db, "events WHERE kind = 'step_start'") == 1 + 4);
+  CHECK(count(db, "events WHERE kind = 'step_end'") == 4);
+  CHECK(count(db, "events WHERE kind = 'resume_forced'") == 0);
+  // The readings before the kill are kept; the resumed ones follow them in time.
+  CHECK(count(db, "stage_readings") > readings_before + 300);
+  CHECK(db.scalar("SELECT count(*) FROM (SELECT t_mono_ns - lag(t_mono_ns) OVER (ORDER BY rowid) AS d "
+                  "FROM stage_readings) WHERE d <= 0") == "0");
+  CHECK(db.scalar("SELECT count(*) FROM (SELECT t_utc_ns - lag(t_utc_ns) OVER (ORDER BY rowid) AS d "
+                  "FROM stage_readings) WHERE d <= 0") == "0");
+  // The restarted simulator's stage started where the run's last reading was, not at 295.15 K.
+  const double first_K_after = std::stod(
+      db.scalar(fmt::format("SELECT T_K FROM stage_readings WHERE rowid > {} ORDER BY rowid LIMIT 1", readings_before)));
+  CHECK(std::abs(first_K_after - last_K_before) < 1.0);
+  CHECK(db.scalar("SELECT json_extract(checkpoint_json, '$.resumes') FROM runs") == "1");
+
+  // Nothing left to resume now; and a dry run is resumed with --sim only.
+  const auto again = resume(db_path, {"--sim"});
+  CHECK(again.exit_code == 2);
+  CHECK(again.err.find("run 1 completed successfully") != std::string::npos);
+  const auto real = resume(db_path);
+  CHECK(real.exit_code == 2);
+  CHECK(real.err.find("resume it with --sim") != std::string::npos);
+}
+
+TEST_CASE("killed inside a ramp, resume refuses naming the run, the step and why; --force resumes at the checkpoint") {
+  TempDir tmp;
+  const std::string db_path = tmp.path + "/runs.sqlite";
+  run_and_kill_when("resume_profile.toml", "100", db_path, "SELECT count(*) >= 10 FROM stage_readings WHERE step_index = 1");
+
+  const auto refused = resume(db_path, {"--sim"});
+  CHECK(refused.exit_code == 2);
+  CHECK(refused.err.find("run 1 (interrupted) stopped inside step 2/4 ramp to 310.00 K at 20 K/min (\"heat\")") !=
+        std::string::npos);
+  CHECK(refused.err.find("the sample has aged") != std::string::npos);
+  CHECK(refused.err.find("--force") != std::string::npos);
+  {
+    Db db(db_path);  // a refusal changes nothing
+    CHECK(db.scalar("SELECT exit_status FROM runs WHERE id = 1") == "interrupted");
+    CHECK(count(db, "events WHERE kind = 'resume'") == 0);
+  }
+
+  const auto forced = resume(db_path, {"--sim", "--force"});
+  INFO("stderr: " << forced.err);
+  REQUIRE(forced.exit_code == 0);
+  Db db(db_path);
+  CHECK(db.scalar("SELECT exit_status FROM runs WHERE id = 1") == "success");
+  CHECK(count(db, "events WHERE kind = 'resume_forced' AND level = 'warning'") == 1);
+  CHECK(db.scalar("SELECT message FROM events WHERE kind = 'resume_forced'").find("step 2/4 ramp") != std::string::npos);
+  // Restarted at the checkpoint (step 1): steps 1 and 2 started twice, 3 and 4 once.
+  CHECK(count(db, "events WHERE kind = 'step_start'") == 2 + 4);
+  CHECK(db.scalar("SELECT count(*) FROM (SELECT t_mono_ns - lag(t_mono_ns) OVER (ORDER BY rowid) AS d "
+                  "FROM stage_readings) WHERE d <= 0") == "0");
+}
+
+TEST_CASE("a DMA queue killed inside its second item resumes there; item 1 is not measured again") {
+  TempDir tmp;
+  const std::string db_path = tmp.path + "/runs.sqlite";
+  // x100: points reach the file in batches of up to 200 ms (20 s of experiment time here), and
+  // item 2 lasts about 110 s, so the kill lands inside it.
+  run_and_kill_when("dma_queue.toml", "100", db_path, "SELECT count(*) >= 2 FROM dma_points WHERE step_index = 1");
+  long long last_mono_before = 0;
+  {
+    Db db(db_path);
+    last_mono_before = std::stoll(db.scalar("SELECT max(t_mono_ns) FROM dma_points"));
+  }
+
+  const auto resumed = resume(db_path, {"--sim"});
+  INFO("stderr: " << resumed.err);
+  REQUIRE(resumed.exit_code == 0);
+  Db db(db_path);
+  CHECK(db.scalar("SELECT exit_status FROM runs WHERE id = 1") == "success");
+  CHECK(db.scalar("SELECT message FROM events WHERE kind = 'resume'").find("restarts at step 2/3") != std::string::npos);
+  // Item 1 measured once; item 2's first attempt kept apart from its repeat; item 3 once.
+  CHECK(count(db, "(SELECT DISTINCT sweep FROM dma_points WHERE step_index = 0)") == 1);
+  CHECK(count(db, "(SELECT DISTINCT sweep FROM dma_points WHERE step_index = 1)") == 2);
+  CHECK(count(db, "dma_points WHERE step_index = 1 AND sweep LIKE '% (resume 1)'") == 6);  // 3 temperatures x 2 frequencies
+  CHECK(count(db, "dma_points WHERE step_index = 2") == 4);
+  // The resumed points come after the first attempt's on the run's time axis.
+  CHECK(std::stoll(db.scalar("SELECT min(t_mono_ns) FROM dma_points WHERE sweep LIKE '% (resume 1)'")) > last_mono_before);
+  CHECK(db.scalar("SELECT json_extract(checkpoint_json, '$.last_step_finished') FROM runs") == "1");
+}
