@@ -153,3 +153,26 @@ TEST_CASE("a DMA queue killed inside its second item resumes there; item 1 is no
   CHECK(std::stoll(db.scalar("SELECT min(t_mono_ns) FROM dma_points WHERE sweep LIKE '% (resume 1)'")) > last_mono_before);
   CHECK(db.scalar("SELECT json_extract(checkpoint_json, '$.last_step_finished') FROM runs") == "1");
 }
+
+TEST_CASE("X-ray frames across a resume number on after the first attempt's, which stay as they were") {
+  TempDir tmp;
+  const std::string db_path = tmp.path + "/runs.sqlite";
+  run_and_kill_when("xrd_holds.toml", "100", db_path, "SELECT count(*) >= 1 FROM frames WHERE step_index = 1");
+  std::vector<std::vector<std::string>> frames_before;
+  {
+    Db db(db_path);
+    frames_before = db.rows("SELECT frame_index, trigger_mono_ns, status FROM frames ORDER BY frame_index");
+  }
+  REQUIRE(frames_before.size() >= 4);  // three in the first hold, at least one in the second
+
+  const auto resumed = resume(db_path, {"--sim"});
+  INFO("stderr: " << resumed.err);
+  REQUIRE(resumed.exit_code == 0);
+  Db db(db_path);
+  CHECK(db.scalar("SELECT exit_status FROM runs WHERE id = 1") == "success");
+  const auto frames_after = db.rows("SELECT frame_index, trigger_mono_ns, status FROM frames ORDER BY frame_index");
+  // The second hold ran again: three more frames, numbered after the first attempt's.
+  CHECK(frames_after.size() == frames_before.size() + 3);
+  for (std::size_t i = 0; i < frames_before.size(); ++i) CHECK(frames_after[i] == frames_before[i]);
+  CHECK(count(db, fmt::format("frames WHERE frame_index > {} AND status = 'ok'", frames_before.back()[0])) == 3);
+}
