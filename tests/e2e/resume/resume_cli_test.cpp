@@ -4,7 +4,11 @@
 #include <doctest/doctest.h>
 #include <signal.h>
 
+#include <sys/wait.h>
+#include <unistd.h>
+
 #include <cmath>
+#include <fstream>
 
 #include <fmt/format.h>
 
@@ -175,4 +179,95 @@ TEST_CASE("X-ray frames across a resume number on after the first attempt's, whi
   CHECK(frames_after.size() == frames_before.size() + 3);
   for (std::size_t i = 0; i < frames_before.size(); ++i) CHECK(frames_after[i] == frames_before[i]);
   CHECK(count(db, fmt::format("frames WHERE frame_index > {} AND status = 'ok'", frames_before.back()[0])) == 3);
+}
+
+namespace {
+
+/// `glasslab sim linkam` at speed 1 on a fixed link, standing in for the lab's stage: it belongs
+/// to the test, so it keeps running its program across the kill of the process that drove it.
+class LabStage {
+public:
+  explicit LabStage(const std::string& link) {
+    int out[2];
+    REQUIRE(pipe(out) == 0);
+    pid_ = fork();
+    REQUIRE(pid_ >= 0);
+    if (pid_ == 0) {
+      dup2(out[1], STDOUT_FILENO);
+      close(out[0]);
+      close(out[1]);
+      execl(GLASSLAB_BINARY, GLASSLAB_BINARY, "sim", "linkam", "--link", link.c_str(), static_cast<char*>(nullptr));
+      _exit(127);
+    }
+    close(out[1]);
+    out_ = out[0];
+    char c = 0;
+    while (read(out_, &c, 1) == 1 && c != '\n') path_ += c;  // the first line: the link, once it exists
+    REQUIRE(path_ == link);
+  }
+  ~LabStage() {
+    kill(pid_, SIGTERM);
+    int status = 0;
+    waitpid(pid_, &status, 0);
+    close(out_);
+  }
+
+private:
+  pid_t pid_ = -1;
+  int out_ = -1;
+  std::string path_;
+};
+
+}  // namespace
+
+TEST_CASE("a lab run (no --sim, real time) killed in its first hold resumes against the same instrument") {
+  TempDir tmp;
+  const std::string link = tmp.path + "/linkam-tty";
+  LabStage stage(link);
+  const std::string schedule = tmp.path + "/lab.toml";
+  std::ofstream(schedule) << fmt::format(R"([schedule]
+title = "e2e: lab resume"
+[sample]
+name = "e2e disc"
+state = "as_cast"
+[instruments.stage]
+connection = "serial:{}?baud=19200&flow=none"
+poll_Hz = 5
+settle_s = 0.5
+[[step]]
+kind = "hold"
+temperature_K = 295.15
+duration_s = 2
+checkpoint = true
+[[step]]
+kind = "hold"
+temperature_K = 295.15
+duration_s = 1
+checkpoint = true
+)",
+                                         link);
+  const std::string db_path = tmp.path + "/runs.sqlite";
+  StoreWatch watch(db_path);
+  bool killed_in_hold = false;
+  run_process({GLASSLAB_BINARY, "run", schedule, "--db", db_path, "--quiet"}, std::chrono::seconds(60), [&](int pid) {
+    killed_in_hold = watch.wait_for("SELECT count(*) >= 6 FROM stage_readings WHERE step_index = 0", std::chrono::seconds(30));
+    kill(pid, SIGKILL);
+  });
+  REQUIRE(killed_in_hold);
+
+  const auto simulated = resume(db_path, {"--sim"});
+  CHECK(simulated.exit_code == 2);
+  CHECK(simulated.err.find("ran on real instruments") != std::string::npos);
+
+  const auto resumed = resume(db_path);
+  INFO("stderr: " << resumed.err);
+  REQUIRE(resumed.exit_code == 0);
+  Db db(db_path);
+  CHECK(db.scalar("SELECT exit_status FROM runs WHERE id = 1") == "success");
+  CHECK(db.scalar("SELECT message FROM events WHERE kind = 'resume'").find("restarts at step 1/2") != std::string::npos);
+  CHECK(db.scalar("SELECT message FROM events WHERE kind = 'resume'").find("simulated stage") == std::string::npos);
+  CHECK(db.scalar("SELECT message FROM events WHERE kind = 'configuration'").find(link) != std::string::npos);
+  CHECK(count(db, "events WHERE kind = 'step_end'") == 2);
+  CHECK(db.scalar("SELECT count(*) FROM (SELECT t_mono_ns - lag(t_mono_ns) OVER (ORDER BY rowid) AS d "
+                  "FROM stage_readings) WHERE d <= 0") == "0");
 }
