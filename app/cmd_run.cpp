@@ -205,14 +205,7 @@ acquisition::RunId open_run(acquisition::RunStore& store, acquisition::Recorder&
   const auto& resume = *options.resume;
   store.resume_run(resume.run_id);
   const auto event = [&](acquisition::EventLevel level, const std::string& kind, const std::string& message) {
-    acquisition::Event e;
-    e.t_mono_ns = clock.mono_ns();
-    e.t_utc_ns = clock.utc_ns_at(e.t_mono_ns);
-    e.level = level;
-    e.source = "operator";
-    e.kind = kind;
-    e.message = message;
-    recorder.record(e);
+    acquisition::record_event(recorder, clock, level, "operator", kind, message);
   };
   event(acquisition::EventLevel::info, "resume",
         fmt::format("resumed by {} (pid {}): {}{}", start.software_version, getpid(), resume.plan.summary,

@@ -46,14 +46,7 @@ void RunEngine::set_progress_callback(std::function<void(const RunProgress&)> ca
 void RunEngine::add_attachment(StepAttachment& attachment) { attachments_.push_back(&attachment); }
 
 void RunEngine::log_event(EventLevel level, const std::string& kind, const std::string& message) {
-  Event e;
-  e.t_mono_ns = clock_.mono_ns();
-  e.t_utc_ns = clock_.utc_ns_at(e.t_mono_ns);
-  e.level = level;
-  e.source = "engine";
-  e.kind = kind;
-  e.message = message;
-  recorder_.record(e);
+  record_event(recorder_, clock_, level, "engine", kind, message);
 }
 
 void RunEngine::leave_safe() noexcept {
@@ -94,7 +87,8 @@ RunStop RunEngine::execute(const std::atomic<bool>& abort_requested) {
               fmt::format("{} steps, planned {:.0f} s from {:.2f} K", schedule_.steps.size(), plan_.total_s,
                           first->reading.T_K));
     StepOutcome outcome{true, ExitStatus::success, ""};
-    for (std::size_t i = static_cast<std::size_t>(std::max(first_step_, 0)); i < schedule_.steps.size() && outcome.completed; ++i)
+    const auto first_step = static_cast<std::size_t>(std::max(first_step_, 0));
+    for (std::size_t i = first_step; i < schedule_.steps.size() && outcome.completed; ++i)
       outcome = run_step(schedule_.steps[i], static_cast<int>(i), abort_requested);
     stop.status = outcome.status;
     stop.reason = outcome.completed ? "schedule completed" : outcome.reason;

@@ -57,15 +57,8 @@ double StageSafetyMonitor::wall_s_since(std::int64_t mono_ns) const {
 }
 
 void StageSafetyMonitor::record_event(EventLevel level, const std::string& kind, const std::string& message) {
-  Event e;
-  e.t_mono_ns = clock_.mono_ns();
-  e.t_utc_ns = clock_.utc_ns_at(e.t_mono_ns);
-  e.level = level;
-  e.source = "safety";
-  e.kind = kind;
-  e.message = message;
   try {
-    recorder_.record(e);
+    acquisition::record_event(recorder_, clock_, level, "safety", kind, message);
   } catch (...) {
     // A store that cannot take the event must not keep the stage from its safe state.
   }

@@ -67,6 +67,30 @@ Outcome run_with_fault(const TempDir& tmp, const std::string& fault) {
 
 long long scalar_ll(Db& db, const std::string& sql) { return std::stoll(db.scalar(sql)); }
 
+struct Trip {
+  long long t_mono_ns = 0;
+  std::string message;
+};
+
+/// The run failed (exit status 1) with exactly one interlock trip recorded by the safety monitor.
+Trip single_trip(const Outcome& o, Db& db) {
+  REQUIRE_FALSE(o.process.timed_out);
+  CHECK(o.process.exit_code == 1);
+  CHECK(db.scalar(fmt::format("SELECT exit_status FROM runs WHERE id = {}", o.run_id)) == "failed");
+  const auto trips = db.rows(fmt::format(
+      "SELECT t_mono_ns, message FROM events WHERE run_id = {} AND kind = 'interlock' AND source = 'safety'", o.run_id));
+  REQUIRE(trips.size() == 1);
+  CHECK(db.scalar(fmt::format("SELECT exit_reason FROM runs WHERE id = {}", o.run_id)) == "interlock " + trips[0][1]);
+  return {std::stoll(trips[0][0]), trips[0][1]};
+}
+
+/// The first line of the truth log after `after_mono_ns` whose state is `state`, or nullptr.
+const TruthLine* first_in_state(const std::vector<TruthLine>& truth, long long after_mono_ns, const std::string& state) {
+  for (const auto& line : truth)
+    if (line.mono_ns > after_mono_ns && line.state == state) return &line;
+  return nullptr;
+}
+
 }  // namespace
 
 TEST_CASE("watchdog: a stage that goes silent trips within watchdog_s, is recorded, and is stopped once it listens") {
@@ -74,21 +98,15 @@ TEST_CASE("watchdog: a stage that goes silent trips within watchdog_s, is record
   // Silent from 30 s (mid-approach) for 40 experiment s = 1 s of wall time at x40.
   const auto o = run_with_fault(tmp, "silent:40@30");
   INFO("stderr: " << o.process.err);
-  REQUIRE_FALSE(o.process.timed_out);
-  CHECK(o.process.exit_code == 1);
   Db db(o.db_path);
-  CHECK(db.scalar(fmt::format("SELECT exit_status FROM runs WHERE id = {}", o.run_id)) == "failed");
-  CHECK(db.scalar(fmt::format("SELECT exit_reason FROM runs WHERE id = {}", o.run_id)).find("interlock watchdog") == 0);
-  const auto trips = db.rows(fmt::format(
-      "SELECT t_mono_ns, message FROM events WHERE run_id = {} AND kind = 'interlock' AND source = 'safety'", o.run_id));
-  REQUIRE(trips.size() == 1);
-  CHECK(trips[0][1].find("watchdog on Linkam T95 serial:") == 0);
-  CHECK(trips[0][1].find("limit 0.50 s") != std::string::npos);
+  const Trip trip = single_trip(o, db);
+  CHECK(trip.message.find("watchdog on Linkam T95 serial:") == 0);
+  CHECK(trip.message.find("limit 0.50 s") != std::string::npos);
   // Tripped within the configured time (wall seconds, so x40 experiment ns), not before it.
   const long long last_reading = scalar_ll(
       db, fmt::format("SELECT max(t_mono_ns) FROM stage_readings WHERE run_id = {} AND t_mono_ns < {}", o.run_id,
-                      trips[0][0]));
-  const double silent_wall_s = (std::stoll(trips[0][0]) - last_reading) * 1e-9 / kSpeed;
+                      trip.t_mono_ns));
+  const double silent_wall_s = (trip.t_mono_ns - last_reading) * 1e-9 / kSpeed;
   CHECK(silent_wall_s >= kWatchdog_s * 0.9);
   CHECK(silent_wall_s <= kWatchdog_s + 0.5);
   // The silent controller hears nothing: the safe state lands when it listens again, and says so.
@@ -106,11 +124,9 @@ TEST_CASE("watchdog: a stage whose every reply is garbled is stopped blind withi
   // idempotent), so the stage stops although the run's safe state is hold.
   const auto o = run_with_fault(tmp, "garbage:1000000@30");
   INFO("stderr: " << o.process.err);
-  REQUIRE_FALSE(o.process.timed_out);
-  CHECK(o.process.exit_code == 1);
   Db db(o.db_path);
-  const auto trip_ns = scalar_ll(db, fmt::format("SELECT t_mono_ns FROM events WHERE run_id = {} AND kind = "
-                                                 "'interlock' AND message LIKE 'watchdog%'", o.run_id));
+  const Trip trip = single_trip(o, db);
+  CHECK(trip.message.find("watchdog on Linkam T95") == 0);
   const long long last_reading = scalar_ll(db, fmt::format("SELECT max(t_mono_ns) FROM stage_readings WHERE run_id = {}", o.run_id));
   CHECK(db.scalar(fmt::format("SELECT count(*) > 0 FROM events WHERE run_id = {} AND source = 'linkam' AND kind = "
                               "'safe_state_blind'", o.run_id)) == "1");
@@ -121,14 +137,9 @@ TEST_CASE("watchdog: a stage whose every reply is garbled is stopped blind withi
   // plus one blind attempt (the rest of the poller's 'T', then three of the safety thread's own).
   const auto truth = read_truth(o.truth_path);
   REQUIRE(!truth.empty());
-  const TruthLine* stopped = nullptr;
-  for (const auto& line : truth)
-    if (line.mono_ns > last_reading && line.state == "stopped") {
-      stopped = &line;
-      break;
-    }
+  const TruthLine* stopped = first_in_state(truth, last_reading, "stopped");
   REQUIRE(stopped);
-  CHECK(stopped->mono_ns >= trip_ns);
+  CHECK(stopped->mono_ns >= trip.t_mono_ns);
   CHECK((stopped->mono_ns - last_reading) * 1e-9 / kSpeed <= kWatchdog_s + 3.0);
   CHECK(truth.back().state == "stopped");
 }
@@ -138,16 +149,11 @@ TEST_CASE("over-temperature: an overshooting stage trips at max_K plus the margi
   // The loop settles 15 K above its setpoint: holding 325 K means 340 K, above 330 + 5 K.
   const auto o = run_with_fault(tmp, "overshoot:15");
   INFO("stderr: " << o.process.err);
-  REQUIRE_FALSE(o.process.timed_out);
-  CHECK(o.process.exit_code == 1);
   Db db(o.db_path);
-  const auto trip = db.rows(fmt::format("SELECT message FROM events WHERE run_id = {} AND kind = 'interlock'", o.run_id));
-  REQUIRE(trip.size() == 1);
-  CHECK(trip[0][0].find("over_temperature on Linkam T95 serial:") == 0);
-  CHECK(trip[0][0].find("limit 335.00 K") != std::string::npos);
-  CHECK(trip[0][0].find("safe state stop (E)") != std::string::npos);
-  CHECK(db.scalar(fmt::format("SELECT exit_reason FROM runs WHERE id = {}", o.run_id)).find("over_temperature") !=
-        std::string::npos);
+  const Trip trip = single_trip(o, db);
+  CHECK(trip.message.find("over_temperature on Linkam T95 serial:") == 0);
+  CHECK(trip.message.find("limit 335.00 K") != std::string::npos);
+  CHECK(trip.message.find("safe state stop (E)") != std::string::npos);
   // The reading that tripped is stored; nothing much hotter follows.
   CHECK(std::stod(db.scalar(fmt::format("SELECT max(T_K) FROM stage_readings WHERE run_id = {}", o.run_id))) > 335.0);
   const auto truth = read_truth(o.truth_path);
@@ -162,15 +168,13 @@ TEST_CASE("over-rate: a runaway heater trips the measured-rate interlock and is 
   TempDir tmp;
   const auto o = run_with_fault(tmp, "runaway:on@20");
   INFO("stderr: " << o.process.err);
-  REQUIRE_FALSE(o.process.timed_out);
-  CHECK(o.process.exit_code == 1);
   Db db(o.db_path);
-  const auto trip = db.rows(fmt::format("SELECT message FROM events WHERE run_id = {} AND kind = 'interlock'", o.run_id));
-  REQUIRE(trip.size() == 1);
-  CHECK(trip[0][0].find("over_rate on Linkam T95") == 0);
-  CHECK(trip[0][0].find("limit 160.00 K/min") != std::string::npos);
+  const Trip trip = single_trip(o, db);
+  CHECK(trip.message.find("over_rate on Linkam T95") == 0);
+  CHECK(trip.message.find("limit 160.00 K/min") != std::string::npos);
   const auto truth = read_truth(o.truth_path);
   REQUIRE(!truth.empty());
+  CHECK(first_in_state(truth, trip.t_mono_ns, "stopped"));
   CHECK(truth.back().state == "stopped");
 }
 
@@ -178,13 +182,10 @@ TEST_CASE("EB1 open circuit ends the run per the policy: interlock recorded, sta
   TempDir tmp;
   const auto o = run_with_fault(tmp, "open_circuit:on@20");
   INFO("stderr: " << o.process.err);
-  REQUIRE_FALSE(o.process.timed_out);
-  CHECK(o.process.exit_code == 1);
   Db db(o.db_path);
-  const auto trip = db.rows(fmt::format("SELECT message FROM events WHERE run_id = {} AND kind = 'interlock'", o.run_id));
-  REQUIRE(trip.size() == 1);
-  CHECK(trip[0][0].find("open_circuit on Linkam T95") == 0);
-  CHECK(trip[0][0].find("EB1 0x82") != std::string::npos);
+  const Trip trip = single_trip(o, db);
+  CHECK(trip.message.find("open_circuit on Linkam T95") == 0);
+  CHECK(trip.message.find("EB1 0x82") != std::string::npos);
   // The driver's own record of the EB1 change is there too.
   CHECK(db.scalar(fmt::format("SELECT count(*) FROM events WHERE run_id = {} AND kind = 'stage_error'", o.run_id)) == "1");
   CHECK(read_truth(o.truth_path).back().state == "stopped");
