@@ -60,7 +60,7 @@ TEST_CASE("kill -9 at several moments: integrity ok, committed readings intact a
       }
       CHECK(db.scalar("SELECT count(*) FROM (SELECT t_mono_ns - lag(t_mono_ns) OVER (PARTITION BY run_id ORDER BY "
                       "rowid) AS d FROM stage_readings) WHERE d <= 0") == "0");
-      if (kill_after_ms >= 1100) CHECK(seen.stage.size() > 50);  // the kill landed mid-run, not before it
+      if (kill_after_ms >= 1100) CHECK(seen.stage.size() > 20);  // the kill landed mid-run, not before it
     }
     // Shown as interrupted, not running, and it stays so.
     for (int look = 0; look < 2; ++look) {

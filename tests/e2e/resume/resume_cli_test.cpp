@@ -175,10 +175,10 @@ TEST_CASE("X-ray frames across a resume number on after the first attempt's, whi
   Db db(db_path);
   CHECK(db.scalar("SELECT exit_status FROM runs WHERE id = 1") == "success");
   const auto frames_after = db.rows("SELECT frame_index, trigger_mono_ns, status FROM frames ORDER BY frame_index");
-  // The second hold ran again: three more frames, numbered after the first attempt's.
-  CHECK(frames_after.size() == frames_before.size() + 3);
+  // The second hold ran again: six more frames, numbered after the first attempt's.
+  CHECK(frames_after.size() == frames_before.size() + 6);
   for (std::size_t i = 0; i < frames_before.size(); ++i) CHECK(frames_after[i] == frames_before[i]);
-  CHECK(count(db, fmt::format("frames WHERE frame_index > {} AND status = 'ok'", frames_before.back()[0])) == 3);
+  CHECK(count(db, fmt::format("frames WHERE frame_index > {} AND status = 'ok'", frames_before.back()[0])) == 6);
 }
 
 namespace {
