@@ -60,21 +60,6 @@ linkam::StageEnvelope to_device_envelope(const schedules::StageEnvelope& e) {
   return d;
 }
 
-acquisition::safety::StageSafetyLimits interlock_limits(const schedules::StageConfig& stage) {
-  acquisition::safety::StageSafetyLimits limits;
-  limits.min_K = stage.envelope.min_K;
-  limits.max_K = stage.envelope.max_K;
-  limits.max_rate_K_per_min = stage.envelope.max_rate_K_per_min;
-  limits.over_temperature_margin_K = stage.over_temperature_margin_K;
-  limits.rate_margin_K_per_min = stage.rate_margin_K_per_min;
-  limits.rate_window_s = stage.rate_window_s;
-  limits.watchdog_s = stage.watchdog_s;
-  limits.on_cooling_rate_error = stage.on_cooling_rate_error == schedules::StageConfig::CoolingRatePolicy::stop
-                                     ? acquisition::safety::CoolingRatePolicy::stop_run
-                                     : acquisition::safety::CoolingRatePolicy::warn;
-  return limits;
-}
-
 acquisition::EngineSettings engine_settings(const schedules::StageConfig& stage, const RunOptions& options) {
   acquisition::EngineSettings s;
   s.poll_hz = options.poll_hz > 0 ? options.poll_hz : stage.poll_hz;
@@ -86,7 +71,7 @@ acquisition::EngineSettings engine_settings(const schedules::StageConfig& stage,
   s.tolerance_cooling_K = stage.tolerance_cooling_K;
   s.settle_s = stage.settle_s;
   s.approach_rate_K_per_min = stage.approach_rate_K_per_min;
-  s.safety = interlock_limits(stage);
+  s.safety = acquisition::safety::limits_from(stage);
   return s;
 }
 

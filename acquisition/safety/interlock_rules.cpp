@@ -25,6 +25,21 @@ std::string_view to_string(CoolingRatePolicy policy) {
   return policy == CoolingRatePolicy::stop_run ? "stop" : "warn";
 }
 
+StageSafetyLimits limits_from(const schedules::StageConfig& stage) {
+  StageSafetyLimits limits;
+  limits.min_K = stage.envelope.min_K;
+  limits.max_K = stage.envelope.max_K;
+  limits.max_rate_K_per_min = stage.envelope.max_rate_K_per_min;
+  limits.over_temperature_margin_K = stage.over_temperature_margin_K;
+  limits.rate_margin_K_per_min = stage.rate_margin_K_per_min;
+  limits.rate_window_s = stage.rate_window_s;
+  limits.watchdog_s = stage.watchdog_s;
+  limits.on_cooling_rate_error = stage.on_cooling_rate_error == schedules::StageConfig::CoolingRatePolicy::stop
+                                     ? CoolingRatePolicy::stop_run
+                                     : CoolingRatePolicy::warn;
+  return limits;
+}
+
 std::string_view to_string(InterlockKind kind) {
   switch (kind) {
     case InterlockKind::over_temperature: return "over_temperature";

@@ -21,6 +21,7 @@
 
 #include "acquisition/records.hpp"
 #include "drivers/linkam/device.hpp"
+#include "schedules/schedule.hpp"
 
 namespace glasslab::acquisition::safety {
 
@@ -42,6 +43,10 @@ struct StageSafetyLimits {
   CoolingRatePolicy on_cooling_rate_error = CoolingRatePolicy::warn;
   linkam::SafeState safe_state = linkam::SafeState::stop;  ///< the run's configured safe state
 };
+
+/// The limits a schedule's [instruments.stage] sets (envelope, margins, window, watchdog, EB1 bit0
+/// policy); safe_state stays stop: the engine sets the run's own.
+StageSafetyLimits limits_from(const schedules::StageConfig& stage);
 
 enum class InterlockKind { over_temperature, under_temperature, over_rate, open_circuit, power_surge, cooling_rate, watchdog };
 std::string_view to_string(InterlockKind kind);

@@ -147,3 +147,22 @@ TEST_CASE("no rate from readings spread over a gap: two points across 20 s say n
   CHECK_FALSE(rules.measured_rate_K_per_min());
   CHECK_FALSE(rules.evaluate(reading_at(20.5, 300)).trip);
 }
+
+TEST_CASE("limits_from takes the envelope and the interlock keys of [instruments.stage]") {
+  schedules::StageConfig stage;
+  stage.envelope.max_K = 700;
+  stage.envelope.max_rate_K_per_min = 40;
+  stage.over_temperature_margin_K = 3;
+  stage.rate_margin_K_per_min = 4;
+  stage.rate_window_s = 8;
+  stage.watchdog_s = 6;
+  stage.on_cooling_rate_error = schedules::StageConfig::CoolingRatePolicy::stop;
+  const auto limits = limits_from(stage);
+  CHECK(limits.max_K == 700);
+  CHECK(limits.max_rate_K_per_min == 40);
+  CHECK(limits.over_temperature_margin_K == 3);
+  CHECK(limits.rate_margin_K_per_min == 4);
+  CHECK(limits.rate_window_s == 8);
+  CHECK(limits.watchdog_s == 6);
+  CHECK(limits.on_cooling_rate_error == CoolingRatePolicy::stop_run);
+}
