@@ -25,7 +25,6 @@ RunEngine::RunEngine(const schedules::Schedule& schedule, linkam::LinkamDevice& 
       recorder_(recorder),
       clock_(clock),
       settings_(settings),
-      poller_(stage, recorder, clock, settings.poll_hz),
       safety_(
           [&] {
             auto limits = settings.safety;
@@ -35,7 +34,8 @@ RunEngine::RunEngine(const schedules::Schedule& schedule, linkam::LinkamDevice& 
           stage.description(), recorder, clock,
           [&stage](linkam::SafeState state, std::chrono::milliseconds line_wait) {
             return stage.enter_safe_state(state, line_wait);
-          }) {
+          }),
+      poller_(stage, recorder, clock, settings.poll_hz) {
   poller_.set_reading_observer([this](const StageReading& reading) { safety_.on_reading(reading); });
 }
 

@@ -103,6 +103,8 @@ private:
   Recorder& recorder_;
   const Clock& clock_;
   EngineSettings settings_;
+  // Before the poller: its thread calls into the monitor, so the monitor is destroyed after it.
+  safety::StageSafetyMonitor safety_;
   StagePoller poller_;
   schedules::Plan plan_;
   std::vector<StepAttachment*> attachments_;
@@ -115,7 +117,6 @@ private:
   std::atomic<int> faults_{0};
   int first_step_ = 0;
   std::function<void(int, bool)> on_step_;
-  safety::StageSafetyMonitor safety_;
 };
 
 }  // namespace glasslab::acquisition
