@@ -14,6 +14,7 @@
 #include "acquisition/control/live_status.hpp"
 #include "acquisition/control/run_control.hpp"
 #include "acquisition/engine/run_engine.hpp"
+#include "acquisition/resume/checkpoints.hpp"
 #include "acquisition/store/run_store.hpp"
 #include "app/commands.hpp"
 #include "app/progress_printer.hpp"
@@ -80,6 +81,7 @@ acquisition::EngineSettings engine_settings(const schedules::StageConfig& stage,
   s.tolerance_cooling_K = stage.tolerance_cooling_K;
   s.settle_s = stage.settle_s;
   s.approach_rate_K_per_min = stage.approach_rate_K_per_min;
+  s.safety = acquisition::safety::limits_from(stage);
   return s;
 }
 
@@ -110,7 +112,13 @@ struct StagePart {
             {"safe_state", settings.safe_state == linkam::SafeState::hold ? "hold" : "stop"},
             {"tolerance_heating_K", settings.tolerance_heating_K},
             {"tolerance_cooling_K", settings.tolerance_cooling_K},
-            {"settle_s", settings.settle_s}};
+            {"settle_s", settings.settle_s},
+            {"interlocks",
+             {{"watchdog_s", settings.safety.watchdog_s},
+              {"over_temperature_margin_K", settings.safety.over_temperature_margin_K},
+              {"rate_margin_K_per_min", settings.safety.rate_margin_K_per_min},
+              {"rate_window_s", settings.safety.rate_window_s},
+              {"on_cooling_rate_error", std::string(to_string(settings.safety.on_cooling_rate_error))}}}};
   }
 };
 
@@ -131,6 +139,10 @@ std::unique_ptr<StagePart> prepare_stage(const schedules::Schedule& schedule, co
       part->truth_log = work_dir + "/stage_truth.csv";
       args.insert(args.end(), {"--truth-log", part->truth_log, "--truth-interval", "1"});
     }
+    // A resumed dry run: the simulator restarts, and its stage starts where the run's last
+    // reading was (a real stage would have kept its program; see docs/reliability.md).
+    if (options.resume && options.resume->stage_start_K)
+      args.insert(args.end(), {"--initial-K", fmt::format("{:.2f}", *options.resume->stage_start_K)});
     args.insert(args.end(), options.stage_sim_args.begin(), options.stage_sim_args.end());
     part->simulator = std::make_unique<SimProcess>(args, std::chrono::seconds(10));
     // A pty has no modem-control lines: RTS/CTS is a property of the cable, not of the protocol.
@@ -164,6 +176,11 @@ acquisition::RunStop run_stage(const schedules::Schedule& schedule, StagePart& s
     engine_ptr = &engine;
     if (xrd) engine.add_attachment(xrd->attach(context));
     engine.set_progress_callback([&](const acquisition::RunProgress& p) { context.status.on_progress(p); });
+    if (context.options.resume) engine.set_first_step(context.options.resume->plan.start_step);
+    if (auto* checkpoints = context.checkpoints)
+      engine.set_step_callback([checkpoints](int step, bool finished) {
+        finished ? checkpoints->step_finished(step) : checkpoints->step_started(step);
+      });
     stop = engine.execute(context.control);
     engine_ptr = nullptr;
   } catch (const std::exception& e) {
@@ -214,14 +231,40 @@ void announce_control(const RunOptions& options, acquisition::RunId run_id, cons
                run_id);
 }
 
+/// The run row: a new one, or the stored run reopened by `glasslab resume` (with its events).
+acquisition::RunId open_run(acquisition::RunStore& store, acquisition::Recorder& recorder, const Clock& clock,
+                            const acquisition::RunStart& start, const RunOptions& options,
+                            const nlohmann::json& configuration) {
+  if (!options.resume) return store.begin_run(start);
+  const auto& resume = *options.resume;
+  store.resume_run(resume.run_id);
+  const auto event = [&](acquisition::EventLevel level, const std::string& kind, const std::string& message) {
+    acquisition::record_event(recorder, clock, level, "operator", kind, message);
+  };
+  event(acquisition::EventLevel::info, "resume",
+        fmt::format("resumed by {} (pid {}): {}{}", start.software_version, getpid(), resume.plan.summary,
+                    resume.stage_start_K
+                        ? fmt::format("; the simulated stage restarts at {:.2f} K, the last reading", *resume.stage_start_K)
+                        : ""));
+  if (resume.plan.forced) event(acquisition::EventLevel::warning, "resume_forced", resume.plan.forced_warning);
+  event(acquisition::EventLevel::info, "configuration", "resumed with " + configuration.dump());
+  return resume.run_id;
+}
+
 int run_schedule(const RunOptions& options) {
+  // Validate the whole schedule before anything is opened or moved.
+  schedules::Schedule schedule = schedules::load_schedule_file(options.schedule_path);
+  if (!options.sample_state.empty()) schedules::override_sample_state(schedule, options.sample_state);
+  return execute_run(schedule, options);
+}
+
+}  // namespace
+
+int execute_run(const schedules::Schedule& schedule, const RunOptions& options) {
   if (options.speed != 1.0 && !options.simulate)
     throw UsageError(fmt::format("--speed {} needs --sim: real instruments run in real time", options.speed));
   if (options.poll_hz < 0 || options.poll_hz > 10)
     throw UsageError(fmt::format("--poll-hz {}: the T95 is polled at 0.1 to 10 Hz", options.poll_hz));
-  // Validate the whole schedule before anything is opened or moved.
-  schedules::Schedule schedule = schedules::load_schedule_file(options.schedule_path);
-  if (!options.sample_state.empty()) schedules::override_sample_state(schedule, options.sample_state);
   bool uses_stage = false, uses_rheometer = false;
   for (const auto& step : schedule.steps) {
     uses_stage = uses_stage || step.uses_stage();
@@ -231,8 +274,14 @@ int run_schedule(const RunOptions& options) {
     throw UsageError(fmt::format("{}: a run drives either the Linkam stage (with X-ray frames) or the rheometer; "
                                  "split stage and DMA steps into two schedules", schedule.path));
 
-  // One experiment clock for this process and every simulator it starts.
-  const ScaledSteadyClock clock(options.speed);
+  // One experiment clock for this process and every simulator it starts. A resumed run's clock
+  // goes on after the run's last record (a dry run's experiment time runs ahead of the host's).
+  const ScaledSteadyClock clock =
+      options.resume ? ScaledSteadyClock(options.speed,
+                                         acquisition::resume::resumed_clock_origin_ns(
+                                             options.speed, ScaledSteadyClock(1.0).steady_origin_ns(),
+                                             options.resume->last_mono_ns))
+                     : ScaledSteadyClock(options.speed);
   const std::int64_t clock_origin_ns = clock.steady_origin_ns();
   std::string work_dir;
   bool wants_frames = false;
@@ -278,9 +327,21 @@ int run_schedule(const RunOptions& options) {
   start.software_version = std::string("glasslab ") + GLASSLAB_VERSION;
   start.start_mono_ns = clock.mono_ns();
   start.start_utc_ns = clock.utc_ns_at(start.start_mono_ns);
-  const acquisition::RunId run_id = store.begin_run(start);
-  fmt::print(stderr, "run {} started: {} ({} steps){}\n", run_id, schedule.title.empty() ? schedule.path : schedule.title,
-             schedule.steps.size(), options.simulate ? fmt::format(", simulated at x{}", options.speed) : "");
+  const acquisition::RunId run_id = open_run(store, recorder, clock, start, options, configuration);
+  fmt::print(stderr, "run {} {}: {} ({} steps){}\n", run_id, options.resume ? "resumed" : "started",
+             schedule.title.empty() ? schedule.path : schedule.title, schedule.steps.size(),
+             options.simulate ? fmt::format(", simulated at x{}", options.speed) : "");
+  if (options.resume) fmt::print(stderr, "{}\n", options.resume->plan.summary);
+
+  // Step boundaries become the run's checkpoint record (docs/reliability.md, "Crash and resume").
+  acquisition::resume::CheckpointState checkpoint_state;
+  if (options.resume) {
+    checkpoint_state = options.resume->plan.state;
+    ++checkpoint_state.resumes;
+  }
+  acquisition::resume::CheckpointTracker checkpoints(
+      schedule, checkpoint_state, [&store, run_id](const std::string& json) { store.save_checkpoint(run_id, json); });
+  checkpoints.save_now();
 
   install_stop_signals();
   const std::string token = control::make_control_token();
@@ -291,7 +352,7 @@ int run_schedule(const RunOptions& options) {
   if (keys && keys->active()) printer.set_key_hint(TerminalKeys::kHint);
   printer.start();
 
-  RunContext context{options, clock, clock_origin_ns, store, recorder, run_id, work_dir, run_control, board};
+  RunContext context{options, clock, clock_origin_ns, store, recorder, run_id, work_dir, run_control, board, &checkpoints};
   acquisition::RunStop stop;
   if (stage) stop = run_stage(schedule, *stage, xrd.get(), context);
   else if (dma) stop = dma->execute(context);
@@ -322,8 +383,6 @@ int run_schedule(const RunOptions& options) {
   }
 }
 
-}  // namespace
-
 void add_run_commands(CLI::App& app) {
   auto options = std::make_shared<RunOptions>();
   options->db_path = default_db_path();
@@ -351,6 +410,7 @@ void add_run_commands(CLI::App& app) {
     const int code = run_schedule(*options);
     if (code != 0) throw CLI::RuntimeError(code);
   });
+  add_resume_command(app);
 }
 
 }  // namespace glasslab::app

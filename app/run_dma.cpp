@@ -15,6 +15,8 @@
 // aborted (oven and drive off) as after every sweep, and the next sweep starts on resume.
 // The rheometer is sent ABORT on every exit path (the sweep runner after each sweep, and once
 // more here when the queue ends, whatever happened).
+#include <algorithm>
+
 #include <fmt/format.h>
 
 #include "acquisition/dma/queue_runner.hpp"
@@ -76,6 +78,7 @@ class DmaPartImpl final : public DmaPart {
 public:
   DmaPartImpl(const schedules::Schedule& schedule, const RunOptions& options, std::int64_t clock_origin_ns)
       : sweeps_(sweeps_from_schedule(schedule)) {
+    if (options.resume) resume_from(*options.resume);
     config_ = schedule.instruments.rheometer.value_or(schedules::RheometerConfig{});
     if (options.simulate) {
       std::vector<std::string> args{"rheometer",         "--port",
@@ -158,6 +161,10 @@ private:
     dma::SweepFitRecorder recorder(context.recorder, on_fit);
     dma::DmaQueueRunner runner(client, context.clock, recorder);
     runner.set_before_sweep([this, &context](std::size_t index) { before_sweep(context, index); });
+    if (auto* checkpoints = context.checkpoints)
+      runner.set_step_callback([checkpoints](int step, bool finished) {
+        finished ? checkpoints->step_finished(step) : checkpoints->step_started(step);
+      });
     const std::string location = fmt::format("run {} in {}", context.run_id, context.options.db_path);
     const dma::QueueSummary summary = runner.run(sweeps_, [&control] { return control.abort_requested(); }, location);
     summary_text_ = summary.text();
@@ -187,6 +194,17 @@ private:
     stop.status = summary.completed > 0 ? acquisition::ExitStatus::success : acquisition::ExitStatus::failed;
     stop.reason = fmt::format("{} of {} sweeps failed: {}", summary.failed, total, failures);
     return stop;
+  }
+
+  /// `glasslab resume`: the sweeps before the resume point are not run again; those that had
+  /// started and run again get a new name, so their points are not mixed with the first attempt's.
+  void resume_from(const ResumeOptions& resume) {
+    std::erase_if(sweeps_, [&](const dma::SweepSpec& s) { return s.step_index < resume.plan.start_step; });
+    const int resumes = resume.plan.state.resumes + 1;
+    for (auto& sweep : sweeps_)
+      if (std::find(resume.plan.repeated_steps.begin(), resume.plan.repeated_steps.end(), sweep.step_index) !=
+          resume.plan.repeated_steps.end())
+        sweep.name += fmt::format(" (resume {})", resumes);
   }
 
   static void record_event(RunContext& context, acquisition::EventLevel level, const std::string& kind,

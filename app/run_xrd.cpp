@@ -102,6 +102,7 @@ public:
       watch_dir_ = std::filesystem::absolute(schedule.instruments.detector->watch_dir).string();
     }
     settings_.base.watch_dir = watch_dir_;
+    if (options.resume) settings_.first_frame_index = options.resume->first_frame_index;
     settings_.base.match_tolerance_s = match_tolerance_s;
     box_ = trigger::open_ft232h_trigger_box(connection_, clock_);
   }

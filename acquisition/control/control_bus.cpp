@@ -42,7 +42,10 @@ ControlBus::ControlBus(std::string db_path, RunId run, const std::string& token_
     : db_path_(std::move(db_path)), run_(run), control_(control), status_(std::move(status)), options_(options) {
   auto db = open_read_write(db_path_, options_.busy_timeout_ms);
   sqlite::Transaction transaction(*db);
-  db->prepare("INSERT INTO run_control (run_id, token_sha256, state, status_utc_ns) VALUES (?1, ?2, 'running', ?3)")
+  // A resumed run (glasslab resume) takes its row over with the new token; the old one is void.
+  db->prepare("INSERT INTO run_control (run_id, token_sha256, state, status_utc_ns) VALUES (?1, ?2, 'running', ?3) "
+              "ON CONFLICT(run_id) DO UPDATE SET token_sha256 = excluded.token_sha256, state = 'running', "
+              "status_json = '{}', status_utc_ns = excluded.status_utc_ns")
       .bind(1, run_)
       .bind(2, token_sha256_hex)
       .bind(3, wall_utc_ns())
@@ -66,8 +69,10 @@ void ControlBus::loop() {
   std::optional<ControlState> published_state;
   while (true) {
     {
+      // Wait first: the constructor has just written the row, and a request is only applied
+      // after a full poll interval (tests rely on a long interval meaning "never polls").
       std::unique_lock lock(stop_mutex_);
-      if (stop_) break;
+      if (stop_wake_.wait_for(lock, options_.poll_interval, [this] { return stop_; })) break;
     }
     try {
       if (!db) db = open_read_write(db_path_, options_.busy_timeout_ms);
@@ -86,8 +91,6 @@ void ControlBus::loop() {
       std::lock_guard lock(error_mutex_);
       last_error_ = e.what();
     }
-    std::unique_lock lock(stop_mutex_);
-    stop_wake_.wait_for(lock, options_.poll_interval, [this] { return stop_; });
   }
 }
 

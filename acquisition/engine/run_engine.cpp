@@ -25,7 +25,19 @@ RunEngine::RunEngine(const schedules::Schedule& schedule, linkam::LinkamDevice& 
       recorder_(recorder),
       clock_(clock),
       settings_(settings),
-      poller_(stage, recorder, clock, settings.poll_hz) {}
+      safety_(
+          [&] {
+            auto limits = settings.safety;
+            limits.safe_state = settings.safe_state;
+            return limits;
+          }(),
+          stage.description(), recorder, clock,
+          [&stage](linkam::SafeState state, std::chrono::milliseconds line_wait) {
+            return stage.enter_safe_state(state, line_wait);
+          }),
+      poller_(stage, recorder, clock, settings.poll_hz) {
+  poller_.set_reading_observer([this](const StageReading& reading) { safety_.on_reading(reading); });
+}
 
 void RunEngine::set_progress_callback(std::function<void(const RunProgress&)> callback) {
   on_progress_ = std::move(callback);
@@ -34,24 +46,24 @@ void RunEngine::set_progress_callback(std::function<void(const RunProgress&)> ca
 void RunEngine::add_attachment(StepAttachment& attachment) { attachments_.push_back(&attachment); }
 
 void RunEngine::log_event(EventLevel level, const std::string& kind, const std::string& message) {
-  Event e;
-  e.t_mono_ns = clock_.mono_ns();
-  e.t_utc_ns = clock_.utc_ns_at(e.t_mono_ns);
-  e.level = level;
-  e.source = "engine";
-  e.kind = kind;
-  e.message = message;
-  recorder_.record(e);
+  record_event(recorder_, clock_, level, "engine", kind, message);
 }
 
 void RunEngine::leave_safe() noexcept {
   for (auto* attachment : active_attachments_) attachment->abandon("run ended");
   active_attachments_.clear();
-  stage_.enter_safe_state(settings_.safe_state);
+  // After an interlock trip the trip's safe state wins (an overheating stage is stopped, not held).
+  const auto state = safety_.exit_safe_state(settings_.safe_state);
+  const char* name = state == linkam::SafeState::hold ? "hold" : "stop";
+  const bool confirmed = stage_.enter_safe_state(state);
   try {
-    log_event(EventLevel::info, "safe_state",
-              fmt::format("stage left in safe state '{}'",
-                          settings_.safe_state == linkam::SafeState::hold ? "hold" : "stop"));
+    if (confirmed)
+      log_event(EventLevel::info, "safe_state", fmt::format("stage left in safe state '{}'", name));
+    else
+      log_event(EventLevel::error, "safe_state",
+                fmt::format("stage safe state '{}' NOT confirmed by the controller (see the linkam events): check "
+                            "the stage",
+                            name));
   } catch (...) {
   }
 }
@@ -65,6 +77,7 @@ RunStop RunEngine::execute(control::RunControl& control) {
     // LN2 pump in automatic mode: the controller runs it only when cooling needs it
     // (reference/linkam-t95.md: cooling below ambient or faster than free cooling needs the pump).
     stage_.set_pump_automatic();
+    safety_.start();  // armed before the first poll: every reading is checked
     poller_.start();
     const auto first = poller_.wait_for_reading_after(0, std::chrono::seconds(10));
     if (!first) throw DeviceError(poller_.fatal_error().value_or("no status reading from the stage within 10 s"));
@@ -74,7 +87,8 @@ RunStop RunEngine::execute(control::RunControl& control) {
               fmt::format("{} steps, planned {:.0f} s from {:.2f} K", schedule_.steps.size(), plan_.total_s,
                           first->reading.T_K));
     StepOutcome outcome{true, ExitStatus::success, ""};
-    for (std::size_t i = 0; i < schedule_.steps.size() && outcome.completed; ++i)
+    const auto first_step = static_cast<std::size_t>(std::max(first_step_, 0));
+    for (std::size_t i = first_step; i < schedule_.steps.size() && outcome.completed; ++i)
       outcome = run_step(schedule_.steps[i], static_cast<int>(i), control);
     stop.status = outcome.status;
     stop.reason = outcome.completed ? "schedule completed" : outcome.reason;
@@ -82,6 +96,7 @@ RunStop RunEngine::execute(control::RunControl& control) {
     stop.status = ExitStatus::failed;
     stop.reason = e.what();
   }
+  safety_.stop();
   leave_safe();
   poller_.stop();
   if (stop.status != ExitStatus::success)
@@ -100,6 +115,7 @@ RunEngine::StepOutcome RunEngine::run_step(const schedules::Step& step, int inde
   const auto& planned = plan_.steps.at(static_cast<std::size_t>(index));
   log_event(EventLevel::info, "step_start",
             fmt::format("step {}/{} {}: {}", index + 1, schedule_.steps.size(), step.kind(), planned.description));
+  if (on_step_) on_step_(index, false);
   const double timeout_s = planned.duration_s * settings_.step_timeout_factor + settings_.step_timeout_margin_s;
 
   for (auto* attachment : attachments_)
@@ -130,28 +146,20 @@ RunEngine::StepOutcome RunEngine::run_step(const schedules::Step& step, int inde
   for (auto* attachment : active_attachments_) attachment->end_step();
   active_attachments_.clear();
   const double took_s = (clock_.mono_ns() - step_start_mono_ns_) * 1e-9;
-  if (outcome.completed)
+  if (outcome.completed) {
     log_event(EventLevel::info, "step_end",
               fmt::format("step {}/{} done in {:.1f} s (planned {:.1f} s)", index + 1, schedule_.steps.size(), took_s,
                           planned.duration_s));
+    if (on_step_) on_step_(index, true);
+  }
   return outcome;
 }
 
 RunEngine::StepOutcome RunEngine::check_reading(const StageSnapshot& snapshot) {
   const auto& r = snapshot.reading;
-  // EB1 policy (docs/reliability.md): open circuit and power surge end the run; a cooling rate
-  // the stage cannot hold is a warning and the step simply takes longer.
-  if (r.error_bits & 0x02)
-    return {false, ExitStatus::failed,
-            fmt::format("stage reports open circuit (EB1 bit1) at T={:.2f} K: sensor or stage disconnected", r.T_K)};
-  if (r.error_bits & 0x04)
-    return {false, ExitStatus::failed, fmt::format("stage reports power surge (EB1 bit2) at T={:.2f} K", r.T_K)};
-  if ((r.error_bits & 0x01) && !warned_cooling_rate_) {
-    warned_cooling_rate_ = true;
-    log_event(EventLevel::warning, "cooling_rate",
-              fmt::format("stage cannot hold the cooling rate {:.2f} K/min at T={:.2f} K (EB1 bit0)",
-                          r.rate_K_per_min, r.T_K));
-  }
+  // The interlocks (envelope, rate, EB1 policy: docs/reliability.md) ran on the poller's thread
+  // when this reading arrived; the safety thread is already putting the stage safe.
+  if (safety_.trip()) return {false, ExitStatus::failed, safety_.trip_message()};
   for (auto* attachment : active_attachments_) attachment->on_stage_reading(r);
   report_progress(snapshot);
   return {true, ExitStatus::success, ""};
@@ -179,6 +187,7 @@ RunEngine::StepOutcome RunEngine::hold_while_paused(control::RunControl& control
                                      active_attachments_.empty() ? "" : ", X-ray frames stopped"));
   while (control.pause_wanted()) {
     if (control.abort_requested()) break;
+    if (safety_.trip()) return {false, ExitStatus::failed, safety_.trip_message()};
     if (auto fatal = poller_.fatal_error()) return {false, ExitStatus::failed, "stage lost: " + *fatal};
     const auto snapshot = poller_.wait_for_reading_after(last_sequence_, kReadingWait);
     if (!snapshot) continue;
@@ -202,13 +211,13 @@ RunEngine::StepOutcome RunEngine::go_to(double target_K, double rate_K_per_min, 
   const auto latest = poller_.latest();
   const bool heating = !latest || target_K >= latest->reading.T_K;
   const double tolerance_K = heating ? settings_.tolerance_heating_K : settings_.tolerance_cooling_K;
-  warned_cooling_rate_ = false;
   start_ramp(target_K, rate_K_per_min);
 
   std::int64_t deadline_ns = clock_.mono_ns() + static_cast<std::int64_t>(timeout_s * 1e9);
   std::optional<std::int64_t> within_since_ns;
   while (true) {
     if (control.abort_requested()) return {false, ExitStatus::aborted, control.abort_reason()};
+    if (safety_.trip()) return {false, ExitStatus::failed, safety_.trip_message()};
     if (control.pause_wanted()) {
       std::int64_t paused_ns = 0;
       if (auto held = hold_while_paused(control, paused_ns); !held.completed) return held;
@@ -239,6 +248,7 @@ RunEngine::StepOutcome RunEngine::wait_for_s(double duration_s, control::RunCont
   std::int64_t end_ns = clock_.mono_ns() + static_cast<std::int64_t>(duration_s * 1e9);
   while (clock_.mono_ns() < end_ns) {
     if (control.abort_requested()) return {false, ExitStatus::aborted, control.abort_reason()};
+    if (safety_.trip()) return {false, ExitStatus::failed, safety_.trip_message()};
     if (control.pause_wanted()) {
       std::int64_t paused_ns = 0;
       if (auto held = hold_while_paused(control, paused_ns); !held.completed) return held;

@@ -12,6 +12,7 @@
 #include "acquisition/control/run_control.hpp"
 #include "acquisition/engine/stage_poller.hpp"
 #include "acquisition/recorder.hpp"
+#include "acquisition/safety/stage_safety_monitor.hpp"
 #include "core/clock.hpp"
 #include "drivers/linkam/device.hpp"
 #include "schedules/plan.hpp"
@@ -29,6 +30,8 @@ struct EngineSettings {
   /// A step that takes longer than factor × planned + margin fails the run (stage stuck, LN2 empty).
   double step_timeout_factor = 2.0;
   double step_timeout_margin_s = 900.0;
+  /// Interlocks and watchdog (docs/reliability.md); its safe_state is set from safe_state above.
+  safety::StageSafetyLimits safety;
 };
 
 /// Everything an operator wants to see while a run works (issue 6 builds the UI on this).
@@ -69,6 +72,13 @@ public:
   void add_attachment(StepAttachment& attachment);
   /// Counts comms faults reported by the driver (wire its on_event here).
   void note_device_fault() { ++faults_; }
+  /// `glasslab resume`: start at this step (0-based); the steps before it are not run.
+  void set_first_step(int step_index) { first_step_ = step_index; }
+  /// Called from the engine thread when a step starts (finished = false) and when it completed
+  /// (finished = true); the resume checkpoints hang here.
+  void set_step_callback(std::function<void(int step_index, bool finished)> callback) {
+    on_step_ = std::move(callback);
+  }
 
   /// Runs the whole schedule. Never throws: every failure becomes the returned stop record,
   /// and the stage is left safe before this returns. `control` is read between readings: abort
@@ -100,6 +110,8 @@ private:
   Recorder& recorder_;
   const Clock& clock_;
   EngineSettings settings_;
+  // Before the poller: its thread calls into the monitor, so the monitor is destroyed after it.
+  safety::StageSafetyMonitor safety_;
   StagePoller poller_;
   schedules::Plan plan_;
   std::vector<StepAttachment*> attachments_;
@@ -115,7 +127,8 @@ private:
   std::int64_t paused_in_step_ns_ = 0;  ///< progress and the plan stand still while paused
   std::int64_t paused_since_ns_ = -1;   ///< start of the pause in progress, -1 when running
   std::atomic<int> faults_{0};
-  bool warned_cooling_rate_ = false;
+  int first_step_ = 0;
+  std::function<void(int, bool)> on_step_;
 };
 
 }  // namespace glasslab::acquisition
