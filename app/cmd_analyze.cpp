@@ -110,11 +110,19 @@ void print_dma_tables(const analysis::DmaAnalysis& dma) {
 
 void print_series_text(const analysis::SeqSeriesAnalysis& series) {
   fmt::print("\nSeq(T) smoothing: {}\n", series.whittaker.describe());
-  fmt::print("Tg: {} K, crystallization onset: {} K\n", opt(series.features.Tg_K, "{:.1f}"),
-             opt(series.features.crystallization_onset_K, "{:.1f}"));
-  fmt::print("{:<22} {:<14} {:>9} {:>8}\n", "feature", "label", "T (K)", "T/Tg");
+  const analysis::GlassTransitionFit& g = series.glass_transition;
+  if (g.Tg_K) {
+    fmt::print("Tg: {:.1f} K, 1-sigma interval {:.1f}-{:.1f} K (step width {:.1f} K, heat-capacity step {:.3g} J/(mol K), "
+               "{:.1f} sigma)\n", *g.Tg_K, g.Tg_interval_lo_K, g.Tg_interval_hi_K, g.width_K, g.heat_capacity_step,
+               g.step_significance);
+  } else {
+    fmt::print("Tg: - ({}: {})\n", analysis::to_string(g.status), g.reason);
+  }
+  fmt::print("Crystallization onset: {} K\n", opt(series.features.crystallization_onset_K, "{:.1f}"));
+  fmt::print("{:<22} {:<16} {:>9} {:>8} {:>8}\n", "feature", "label", "T (K)", "T/Tg", "sigma");
   for (const auto& f : series.features.features) {
-    fmt::print("{:<22} {:<14} {:>9.1f} {:>8}\n", analysis::to_string(f.kind), f.label, f.T_K, opt(f.T_over_Tg, "{:.3f}"));
+    fmt::print("{:<22} {:<16} {:>9.1f} {:>8} {:>8.1f}\n", analysis::to_string(f.kind), f.label, f.T_K,
+               opt(f.T_over_Tg, "{:.3f}"), f.significance);
   }
 }
 
