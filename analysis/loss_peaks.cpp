@@ -479,6 +479,11 @@ void fit_windows_separately(std::span<const double> T_K, std::span<const double>
       peak = alone.peaks[0];
       peak.reason = fmt::format("fitted alone on [{:.1f}, {:.1f}] K with a degree-{} background (joint fit: {})",
                                 T[left], T[right], options.window_background_degree, joint_reason);
+      peak.span_lo_K = T[left];
+      peak.span_hi_K = T[right];
+      peak.local_background = alone.background;
+      peak.local_T_centre_K = alone.T_centre_K;
+      peak.local_T_scale_K = alone.T_scale_K;
     } else {
       peak.reason += fmt::format("; window fallback on [{:.1f}, {:.1f}] K: {}", T[left], T[right],
                                  alone.peaks.empty() ? alone.reason : alone.peaks[0].reason);
@@ -498,14 +503,45 @@ FrequencyFit fit_loss_peaks(std::span<const double> T_K, std::span<const double>
   return fit;
 }
 
-double evaluate_background(const FrequencyFit& fit, double T_K) {
-  const double u = (T_K - fit.T_centre_K) / fit.T_scale_K;
+namespace {
+
+double polynomial(const std::vector<double>& coefficients, double u) {
   double value = 0, power = 1;
-  for (const double c : fit.background) {
+  for (const double c : coefficients) {
     value += c * power;
     power *= u;
   }
   return value;
+}
+
+}  // namespace
+
+double evaluate_background(const FrequencyFit& fit, double T_K) {
+  return polynomial(fit.background, (T_K - fit.T_centre_K) / fit.T_scale_K);
+}
+
+FittedModelValue fitted_model_at(const FrequencyFit& fit, double T_K) {
+  FittedModelValue out;
+  if (fit.status == FitStatus::ok) {
+    out.model = evaluate_fit(fit, T_K);
+    out.background = evaluate_background(fit, T_K);
+    out.part = -1;
+    return out;
+  }
+  for (std::size_t k = 0; k < fit.peaks.size(); ++k) {
+    const PeakFit& peak = fit.peaks[k];
+    if (peak.status != FitStatus::ok || !peak.span_lo_K || T_K < *peak.span_lo_K || T_K > *peak.span_hi_K) continue;
+    out.background = polynomial(peak.local_background, (T_K - peak.local_T_centre_K) / peak.local_T_scale_K);
+    out.model = out.background + cole_cole_peak(T_K, *peak.height, *peak.Tp_K, *peak.width_K, peak.shape_b);
+    out.part = static_cast<int>(k);
+    break;
+  }
+  return out;
+}
+
+double evaluate_fitted_model(const FrequencyFit& fit, double T_K, bool background_only) {
+  const FittedModelValue value = fitted_model_at(fit, T_K);
+  return background_only ? value.background : value.model;
 }
 
 double evaluate_fit(const FrequencyFit& fit, double T_K) {

@@ -398,16 +398,20 @@ PlotOutcome write_dma_plots(const std::string& directory, const analysis::DmaAna
     const auto& group = dma.data[k];
     const auto& fit = dma.fits[k];
     data += fmt::format("# frequency_Hz = {} status = {}\n", frequency_key(group.frequency_Hz), analysis::to_string(fit.status));
+    int previous_part = -3;
     for (std::size_t i = 0; i < group.T_K.size(); ++i) {
-      const double model = analysis::evaluate_fit(fit, group.T_K[i]);
-      const double background = fit.status == analysis::FitStatus::ok ? analysis::evaluate_background(fit, group.T_K[i]) : NAN;
-      data += fmt::format("{:.4f} {:.9g} {:.9g} {:.9g}\n", group.T_K[i], group.value[i], model, background);
+      // the joint model, or where it failed each peak fitted alone on its span (NaN between spans;
+      // a blank line between spans so that gnuplot does not join two peaks' curves)
+      const analysis::FittedModelValue v = analysis::fitted_model_at(fit, group.T_K[i]);
+      if (previous_part >= 0 && v.part >= 0 && v.part != previous_part) data += "\n";
+      previous_part = v.part;
+      data += fmt::format("{:.4f} {:.9g} {:.9g} {:.9g}\n", group.T_K[i], group.value[i], v.model, v.background);
     }
     data += "\n\n";
     titles += (titles.empty() ? "" : " ") + frequency_key(group.frequency_Hz);
   }
   write_text(dir / "dma_fits.dat", data, outcome);
-  finish_plot(dir, "dma_fits.gp", "dma_fits", fmt::format(R"GP(  set title "DMA loss peaks: Cole–Cole peaks on a polynomial background"
+  finish_plot(dir, "dma_fits.gp", "dma_fits", fmt::format(R"GP(  set title "DMA loss peaks: Cole–Cole peaks on a polynomial background\n(lines: the joint fit, or where it failed each peak fitted alone between its valleys)"
   set xlabel "T (K)"
   set ylabel "{}"
   set logscale y
