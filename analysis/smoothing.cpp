@@ -119,15 +119,28 @@ public:
       : series_(s), order_(order), n_(static_cast<int>(s.x.size())), penalty_(penalty_matrix(s.x, order)) {
     weights_ = Eigen::Map<const Eigen::VectorXd>(s.weight.data(), n_);
     wy_ = weights_.cwiseProduct(Eigen::Map<const Eigen::VectorXd>(s.y.data(), n_));
-    W_ = SparseMatrix(n_, n_);
-    W_.reserve(Eigen::VectorXi::Constant(n_, 1));
-    for (int i = 0; i < n_; ++i) W_.insert(i, i) = weights_[i];
-    solver_.analyzePattern(SparseMatrix(W_ + penalty_));
+    SparseMatrix W(n_, n_);
+    W.reserve(Eigen::VectorXi::Constant(n_, 1));
+    for (int i = 0; i < n_; ++i) W.insert(i, i) = weights_[i];
+    // A = W + lambda P keeps one pattern for every lambda: assemble it once and only refill its
+    // values (W's and P's share of each stored entry) per evaluation.
+    A_ = SparseMatrix(W + penalty_);
+    A_.makeCompressed();
+    w_values_.resize(A_.nonZeros());
+    p_values_.resize(A_.nonZeros());
+    for (int col = 0, k = 0; col < A_.outerSize(); ++col) {
+      for (SparseMatrix::InnerIterator it(A_, col); it; ++it, ++k) {
+        w_values_[k] = it.row() == it.col() ? weights_[col] : 0.0;
+        p_values_[k] = penalty_.coeff(it.row(), it.col());
+      }
+    }
+    solver_.analyzePattern(A_);
   }
 
   WhittakerEvaluation evaluate(double lambda) {
-    const SparseMatrix A = W_ + lambda * penalty_;
-    solver_.factorize(A);
+    double* values = A_.valuePtr();
+    for (Eigen::Index k = 0; k < A_.nonZeros(); ++k) values[k] = w_values_[k] + lambda * p_values_[k];
+    solver_.factorize(A_);
     if (solver_.info() != Eigen::Success) {
       throw std::runtime_error(fmt::format("Whittaker system not positive definite at lambda = {}", lambda));
     }
@@ -153,8 +166,8 @@ private:
   const MergedSeries& series_;
   int order_;
   int n_;
-  SparseMatrix penalty_, W_;
-  Eigen::VectorXd weights_, wy_;
+  SparseMatrix penalty_, A_;
+  Eigen::VectorXd weights_, wy_, w_values_, p_values_;
   Solver solver_;
 };
 

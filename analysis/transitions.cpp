@@ -43,26 +43,38 @@ struct StepSolution {
   Eigen::Vector4d coefficients = Eigen::Vector4d::Zero();  ///< a, b, h, d
 };
 
-Eigen::MatrixXd step_design(const WindowData& data, double Tg, double w) {
+using StepDesign = Eigen::Matrix<double, Eigen::Dynamic, 4>;
+
+/// Weighted design matrix of the step model at (Tg, w): columns 1, T - T0, w softplus(u), -logistic(u)
+/// with u = (T - Tg)/w, both from one exp(-|u|).
+StepDesign step_design(const WindowData& data, double Tg, double w) {
   const Eigen::Index m = data.x.size();
-  Eigen::MatrixXd A(m, 4);
+  StepDesign A(m, 4);
   for (Eigen::Index i = 0; i < m; ++i) {
     const double u = (data.x[i] - Tg) / w;
+    const double e = std::exp(-std::abs(u));
+    const double softplus_u = std::max(u, 0.0) + std::log1p(e);
+    const double logistic_u = u >= 0 ? 1.0 / (1.0 + e) : e / (1.0 + e);
     A(i, 0) = data.sqrt_w[i];
     A(i, 1) = data.sqrt_w[i] * (data.x[i] - data.x0);
-    A(i, 2) = data.sqrt_w[i] * w * softplus(u);
-    A(i, 3) = -data.sqrt_w[i] * logistic(u);
+    A(i, 2) = data.sqrt_w[i] * w * softplus_u;
+    A(i, 3) = -data.sqrt_w[i] * logistic_u;
   }
   return A;
 }
 
+/// Least squares by the normal equations on unit-norm columns (4 x 4 LDL^T: the grid solves it
+/// thousands of times); the residual sum is taken from the residuals themselves.
 StepSolution solve_step(const WindowData& data, double Tg, double w) {
-  const Eigen::MatrixXd A = step_design(data, Tg, w);
+  const StepDesign A = step_design(data, Tg, w);
   const Eigen::VectorXd b = data.y.cwiseProduct(data.sqrt_w);
-  const auto qr = A.colPivHouseholderQr();
+  const Eigen::Vector4d scale = A.colwise().norm().cwiseInverse().transpose();
   StepSolution s;
-  if (qr.rank() < 4) return s;
-  s.coefficients = qr.solve(b);
+  if (!scale.allFinite()) return s;
+  const Eigen::Matrix4d normal = scale.asDiagonal() * (A.transpose() * A) * scale.asDiagonal();
+  const Eigen::LDLT<Eigen::Matrix4d> ldlt(normal);
+  if (ldlt.info() != Eigen::Success || !(ldlt.rcond() > 1e-13)) return s;  // columns (nearly) dependent
+  s.coefficients = scale.asDiagonal() * ldlt.solve(scale.asDiagonal() * (A.transpose() * b));
   s.rss = (A * s.coefficients - b).squaredNorm();
   return s;
 }
@@ -177,7 +189,7 @@ GlassTransitionFit fit_glass_transition(std::span<const double> T_K, std::span<c
   fit.residual_rms = std::sqrt(rss / static_cast<double>(m));
   fit.width_K = profile_width[best];
   const StepSolution solution = solve_step(data, best_Tg, fit.width_K);
-  const Eigen::MatrixXd A = step_design(data, best_Tg, fit.width_K);
+  const StepDesign A = step_design(data, best_Tg, fit.width_K);
   const Eigen::Matrix4d covariance = sigma2 * (A.transpose() * A).inverse();
   const double h = solution.coefficients[2];
   const double h_stderr = std::sqrt(std::max(0.0, covariance(2, 2)));
