@@ -164,6 +164,18 @@ SeqSeriesAnalysis analyze_seq_series(const std::vector<double>& T_K, const std::
   return out;
 }
 
+LiquidWindow liquid_window(const SeqSeriesAnalysis& reference, double Tg_hint_K, double margin_above_Tg_K,
+                           double margin_below_end_K) {
+  const double Tg = reference.glass_transition.Tg_K.value_or(Tg_hint_K);
+  const double end = reference.crystallization ? reference.crystallization->liquid_end_K : reference.whittaker.x.back();
+  return {Tg + margin_above_Tg_K, end - margin_below_end_K};
+}
+
+LiquidAlignment align_in_liquid(const SeqSeriesAnalysis& series, const SeqSeriesAnalysis& reference, LiquidWindow window) {
+  return liquid_alignment_offset(series.whittaker.x, series.whittaker.y_input, reference.whittaker.x,
+                                 reference.whittaker.y_smooth, window.from_K, window.to_K);
+}
+
 RunReport analyze_run(std::vector<FrameSeq> frames, const std::vector<DmaSample>& dma_samples,
                       const RunAnalysisOptions& options) {
   RunReport report;

@@ -66,6 +66,20 @@ struct SeqSeriesAnalysis {
 SeqSeriesAnalysis analyze_seq_series(const std::vector<double>& T_K, const std::vector<double>& seq_J_per_mol_K,
                                      const SeqSeriesOptions& options);
 
+/// Fig. 2 of the paper: curves of several runs (sample states) shifted by a constant so that they
+/// overlap in the supercooled liquid, where the states' structures no longer differ; their Seq is
+/// then compared in shape. The window is the reference's liquid: from `margin_above_Tg_K` above its
+/// Tg (found, else `Tg_hint_K`) to `margin_below_end_K` below the end of its liquid (crystallization's
+/// liquid_end_K, else its last point).
+struct LiquidWindow {
+  double from_K = 0, to_K = 0;
+};
+LiquidWindow liquid_window(const SeqSeriesAnalysis& reference, double Tg_hint_K, double margin_above_Tg_K = 15.0,
+                           double margin_below_end_K = 5.0);
+/// The offset that overlaps `series` (its input Seq values) with the reference's smoothed curve in
+/// the window (liquid_alignment_offset).
+LiquidAlignment align_in_liquid(const SeqSeriesAnalysis& series, const SeqSeriesAnalysis& reference, LiquidWindow window);
+
 struct RunAnalysisOptions {
   SeqOptions seq;
   SeqSeriesOptions series;

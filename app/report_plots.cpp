@@ -457,6 +457,93 @@ PlotOutcome write_dma_plots(const std::string& directory, const analysis::DmaAna
   return outcome;
 }
 
+namespace {
+
+/// "run 3 (hpt_ln2_stored_ln2)": the sample's state, else its name, from the run's sample JSON.
+std::string run_label(const ComparedRun& run) {
+  const json sample = json::parse(run.sample_json, nullptr, false);
+  for (const char* key : {"state", "name"}) {
+    if (sample.is_object() && sample.contains(key) && sample[key].is_string()) {
+      return fmt::format("run {} ({})", run.id, sample[key].get<std::string>());
+    }
+  }
+  return fmt::format("run {}", run.id);
+}
+
+}  // namespace
+
+json comparison_json(const ComparedRuns& compared) {
+  json runs = json::array();
+  for (const auto& run : compared.runs) {
+    const auto& a = run.alignment;
+    runs.push_back({{"run", run.id},
+                    {"label", run_label(run)},
+                    {"status", analysis::to_string(a.status)},
+                    {"reason", a.reason},
+                    {"offset_J_per_mol_K", optional_number(a.offset)},
+                    {"overlap_points", a.overlap_points},
+                    {"rms_after_J_per_mol_K", a.rms_after},
+                    {"Tg_K", optional_number(run.series->glass_transition.Tg_K)},
+                    {"crystallization_onset_K", optional_number(run.series->features.crystallization_onset_K)}});
+  }
+  return {{"reference_run", compared.reference_run},
+          {"liquid_window_K", {compared.window.from_K, compared.window.to_K}},
+          {"method", "constant offset minimising the squared difference to the reference's smoothed Seq(T) in the "
+                     "reference's supercooled liquid (paper Fig. 2)"},
+          {"runs", runs}};
+}
+
+PlotOutcome write_comparison_plots(const std::string& directory, const ComparedRuns& compared, double Tg_for_axis_K) {
+  PlotOutcome outcome;
+  const fs::path dir(directory);
+  fs::create_directories(dir);
+  std::string data = "# blocks per run: T_K  seq_input+offset  seq_smooth+offset  T_over_Tg  delta_phi(W/g, else W/mol)\n";
+  std::string titles;
+  int blocks = 0;
+  for (const auto& run : compared.runs) {
+    if (!run.alignment.offset) continue;  // a run that cannot be aligned is listed, not drawn shifted
+    const analysis::HeatFlow& hf = run.series->heat_flow;
+    const double offset = *run.alignment.offset;
+    data += fmt::format("# {} offset {:+.6f} J/(mol K)\n", run_label(run), offset);
+    const std::size_t first_part = run.series->segments.front().x.size();
+    for (std::size_t i = 0; i < hf.T_K.size(); ++i) {
+      if (i == first_part) data += "\n";  // separately smoothed parts are not joined by a line
+      const double phi = hf.delta_phi_W_per_g.empty() ? hf.delta_phi_W_per_mol[i] : hf.delta_phi_W_per_g[i];
+      data += fmt::format("{:.6f} {:.9g} {:.9g} {:.6f} {:.9g}\n", hf.T_K[i], run.series->whittaker.y_input[i] + offset,
+                          hf.seq_smooth_J_per_mol_K[i] + offset, hf.T_K[i] / Tg_for_axis_K, phi);
+    }
+    data += "\n\n";
+    titles += (titles.empty() ? "\"" : ", \"") + fmt::format("{} {:+.3f}", run_label(run), offset) + "\"";
+    ++blocks;
+  }
+  write_text(dir / "compare.dat", data, outcome);
+  if (blocks == 0) return outcome;
+  const bool per_gram = !compared.runs.front().series->heat_flow.delta_phi_W_per_g.empty();
+  finish_plot(dir, "seq_T_aligned.gp", "seq_T_aligned", fmt::format(R"GP(  set title "S_{{eq}}(T) shifted to overlap in the supercooled liquid (paper Fig. 2)"
+  set xlabel "T_{{mid}} (K)"
+  set ylabel "S_{{eq}} + offset (J mol^{{-1}} K^{{-1}})"
+  set grid
+  set key bottom right noenhanced
+  set object 1 rect from {0:.2f}, graph 0 to {1:.2f}, graph 1 fillcolor rgb "#dddddd" fillstyle solid 0.5 noborder behind
+  set label 1 "liquid window" at {0:.2f}, graph 0.97 offset 0.5,0
+  n = {2}
+  array labels[n] = [{3}]
+  plot for [i=0:n-1] "compare.dat" index i using 1:2 with points pt 7 ps 0.3 lc i+1 notitle, \
+       for [i=0:n-1] "compare.dat" index i using 1:3 with lines lw 2 lc i+1 title labels[i+1]
+)GP", compared.window.from_K, compared.window.to_K, blocks, titles), outcome);
+  finish_plot(dir, "heat_flow_compare.gp", "heat_flow_compare", fmt::format(R"GP(  set title "Equivalent configurational heat flow (Eq. 3) of the compared runs, glass and liquid"
+  set xlabel "T / T_g  (T_g = {:.1f} K)"
+  set ylabel "Δφ_{{eq}} ({})"
+  set grid
+  set key top left noenhanced
+  set xrange [*:{:.5f}]
+  n = {}
+  array labels[n] = [{}]
+  plot for [i=0:n-1] "compare.dat" index i using 4:5 with lines lw 2 lc i+1 title labels[i+1]
+)GP", Tg_for_axis_K, per_gram ? "W g^{-1}" : "W mol^{-1}", compared.window.to_K / Tg_for_axis_K, blocks, titles), outcome);
+  return outcome;
+}
+
 PlotOutcome write_report(const std::string& directory, const analysis::RunReport& report, double Tg_for_axis_K) {
   PlotOutcome outcome;
   fs::create_directories(directory);
