@@ -460,8 +460,11 @@ void fit_windows_separately(std::span<const double> T_K, std::span<const double>
                                  T[anchors[a].maximum]);
       continue;
     }
-    const int left = a > 0 ? index_of_minimum(smooth, anchors[a - 1].maximum, anchors[a].maximum) : 0;
-    const int right = a + 1 < anchors.size() ? index_of_minimum(smooth, anchors[a].maximum, anchors[a + 1].maximum) : n - 1;
+    // The span: from the lowest point between this maximum and the neighbouring maximum (or the
+    // data's end) on each side. Against the end too: a neighbour without a maximum in the data
+    // (alpha still rising at the last point) must not become part of this peak.
+    const int left = index_of_minimum(smooth, a > 0 ? anchors[a - 1].maximum : 0, anchors[a].maximum);
+    const int right = index_of_minimum(smooth, anchors[a].maximum, a + 1 < anchors.size() ? anchors[a + 1].maximum : n - 1);
     const auto spec = std::find_if(relaxations.begin(), relaxations.end(), [&](const auto& r) { return r.name == peak.name; });
     RelaxationSpec local = *spec;
     local.T_window_lo_K = T[left];
@@ -475,7 +478,16 @@ void fit_windows_separately(std::span<const double> T_K, std::span<const double>
         peak.status == FitStatus::ok
             ? fmt::format("Tp {:.1f} K, rejected because another relaxation at this frequency was not located", *peak.Tp_K)
             : peak.reason;
-    if (alone.peaks.size() == 1 && alone.peaks[0].status == FitStatus::ok) {
+    const bool in_own_window = alone.peaks.size() == 1 && alone.peaks[0].Tp_K &&
+                               *alone.peaks[0].Tp_K >= spec->T_window_lo_K && *alone.peaks[0].Tp_K <= spec->T_window_hi_K;
+    if (alone.peaks.size() == 1 && alone.peaks[0].status == FitStatus::ok && !in_own_window) {
+      peak.status = FitStatus::out_of_window;
+      for (auto* value : {&peak.Tp_K, &peak.Tp_stderr_K, &peak.height, &peak.height_stderr, &peak.width_K,
+                          &peak.width_stderr_K, &peak.amplitude_A})
+        value->reset();
+      peak.reason += fmt::format("; window fallback on [{:.1f}, {:.1f}] K put Tp at {:.1f} K, outside {}'s window [{:.0f}, {:.0f}] K",
+                                 T[left], T[right], *alone.peaks[0].Tp_K, peak.name, spec->T_window_lo_K, spec->T_window_hi_K);
+    } else if (alone.peaks.size() == 1 && alone.peaks[0].status == FitStatus::ok) {
       peak = alone.peaks[0];
       peak.reason = fmt::format("fitted alone on [{:.1f}, {:.1f}] K with a degree-{} background (joint fit: {})",
                                 T[left], T[right], options.window_background_degree, joint_reason);

@@ -140,3 +140,32 @@ TEST_CASE("peaks fitted alone after a failed joint fit can be drawn: their model
   CHECK(fit.status != FitStatus::ok);  // the joint fit failed: this is the fallback's curve
   CHECK(std::isnan(evaluate_fitted_model(fit, 100.0)));  // outside every span, with no joint model
 }
+
+TEST_CASE("window fallback: a neighbour still rising at the data's end is not taken into a peak's span") {
+  // The data stop while alpha still rises (no alpha maximum in them). beta's span must end in the
+  // valley before the rise; a Tp outside beta's window is reported as such, never as a number.
+  std::vector<double> T, y;
+  std::mt19937 rng(4);
+  std::normal_distribution<double> gauss(0.0, 0.01);
+  for (double t = 130; t <= 760; t += 2) {
+    T.push_back(t);
+    const double alpha = 3.0 / (1.0 + std::exp(-(t - 720.0) / 9.0));
+    y.push_back((0.002 + cole_cole_peak(t, 0.003, 240.0, 1200.0, 0.5) + cole_cole_peak(t, 0.006, 480.0, 6000.0, 0.4) + alpha) *
+                (1.0 + gauss(rng)));
+  }
+  const auto specs = paper_relaxations();
+  const FrequencyFit fit = fit_loss_peaks(T, y, 1.0, specs);
+  for (std::size_t k = 0; k < fit.peaks.size(); ++k) {
+    const PeakFit& peak = fit.peaks[k];
+    INFO(peak.name, ": ", to_string(peak.status), " ", peak.reason);
+    if (peak.status != FitStatus::ok) {
+      CHECK_FALSE(peak.Tp_K);
+      CHECK_FALSE(peak.height);
+      continue;
+    }
+    CHECK(*peak.Tp_K >= specs[k].T_window_lo_K);
+    CHECK(*peak.Tp_K <= specs[k].T_window_hi_K);
+    if (peak.name == "beta") CHECK(std::abs(*peak.Tp_K - 480.0) < 15.0);
+    if (peak.span_hi_K) CHECK(*peak.span_hi_K < 700.0);  // not into the alpha rise
+  }
+}
