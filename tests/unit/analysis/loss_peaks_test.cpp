@@ -102,19 +102,29 @@ TEST_CASE("a relaxation without data in its window is skipped with a reason") {
   CHECK(fit.skipped[0].find("cold: 0 points") != std::string::npos);
 }
 
+namespace {
+
+/// tan delta at one frequency: gamma (240 K) and beta (480 K) Cole-Cole peaks on a floor, plus an
+/// alpha that is not a Cole-Cole peak (`alpha(T)`), 1 % relative noise, 2-K steps up to T_end.
+std::pair<std::vector<double>, std::vector<double>> gamma_beta_and(double T_end_K, double (*alpha)(double)) {
+  std::vector<double> T, y;
+  std::mt19937 rng(4);
+  std::normal_distribution<double> gauss(0.0, 0.01);
+  for (double t = 130; t <= T_end_K; t += 2) {
+    T.push_back(t);
+    y.push_back((0.002 + cole_cole_peak(t, 0.003, 240.0, 1200.0, 0.5) + cole_cole_peak(t, 0.006, 480.0, 6000.0, 0.4) + alpha(t)) *
+                (1.0 + gauss(rng)));
+  }
+  return {T, y};
+}
+
+}  // namespace
+
 TEST_CASE("peaks fitted alone after a failed joint fit can be drawn: their model follows the data on their span") {
   // gamma and beta Cole-Cole peaks next to an alpha that is not one (a steep, asymmetric peak 500x
   // larger, as on the DHR-3 simulator): the joint model does not describe the data and the window
   // fallback fits each alone. evaluate_fitted_model must then give their curves, not NaN.
-  std::vector<double> T, y;
-  std::mt19937 rng(4);
-  std::normal_distribution<double> gauss(0.0, 0.01);
-  for (double t = 130; t <= 820; t += 2) {
-    T.push_back(t);
-    const double alpha = 3.0 * std::exp(-std::pow((t - 720.0) / (t < 720.0 ? 12.0 : 30.0), 2));
-    y.push_back((0.002 + cole_cole_peak(t, 0.003, 240.0, 1200.0, 0.5) + cole_cole_peak(t, 0.006, 480.0, 6000.0, 0.4) + alpha) *
-                (1.0 + gauss(rng)));
-  }
+  const auto [T, y] = gamma_beta_and(820, [](double t) { return 3.0 * std::exp(-std::pow((t - 720.0) / (t < 720.0 ? 12.0 : 30.0), 2)); });
   const FrequencyFit fit = fit_loss_peaks(T, y, 1.0, paper_relaxations());
   int alone = 0;
   for (const auto& peak : fit.peaks) {
@@ -144,15 +154,7 @@ TEST_CASE("peaks fitted alone after a failed joint fit can be drawn: their model
 TEST_CASE("window fallback: a neighbour still rising at the data's end is not taken into a peak's span") {
   // The data stop while alpha still rises (no alpha maximum in them). beta's span must end in the
   // valley before the rise; a Tp outside beta's window is reported as such, never as a number.
-  std::vector<double> T, y;
-  std::mt19937 rng(4);
-  std::normal_distribution<double> gauss(0.0, 0.01);
-  for (double t = 130; t <= 760; t += 2) {
-    T.push_back(t);
-    const double alpha = 3.0 / (1.0 + std::exp(-(t - 720.0) / 9.0));
-    y.push_back((0.002 + cole_cole_peak(t, 0.003, 240.0, 1200.0, 0.5) + cole_cole_peak(t, 0.006, 480.0, 6000.0, 0.4) + alpha) *
-                (1.0 + gauss(rng)));
-  }
+  const auto [T, y] = gamma_beta_and(760, [](double t) { return 3.0 / (1.0 + std::exp(-(t - 720.0) / 9.0)); });
   const auto specs = paper_relaxations();
   const FrequencyFit fit = fit_loss_peaks(T, y, 1.0, specs);
   for (std::size_t k = 0; k < fit.peaks.size(); ++k) {
