@@ -173,5 +173,27 @@ DataEnd parse_end(std::string_view line) {
   return end;
 }
 
+DataReply parse_data_reply(const std::vector<std::string>& lines, std::int64_t since_index) {
+  if (lines.empty()) throw ProtocolError(fmt::format("rheometer DATA? {} reply: no lines", since_index));
+  const DataEnd end = parse_end(lines.back());
+  const std::size_t point_lines = lines.size() - 1;
+  if (end.count != point_lines)
+    throw ProtocolError(fmt::format("rheometer DATA? {} reply: END says {} points, {} arrived", since_index,
+                                    end.count, point_lines));
+  DataReply reply;
+  reply.last_delivered_index = since_index;
+  for (std::size_t i = 0; i < point_lines; ++i) {
+    DataPoint point = parse_point(lines[i]);
+    if (point.index <= reply.last_delivered_index) continue;  // already delivered: never twice
+    if (point.index - reply.last_delivered_index != 1)
+      throw ProtocolError(fmt::format("rheometer DATA? {} reply: point index {} follows {} (gap)", since_index,
+                                      point.index, reply.last_delivered_index));
+    reply.last_delivered_index = point.index;
+    reply.points.push_back(point);
+  }
+  reply.more_available = end.count >= max_points_per_reply && reply.last_delivered_index < end.last_index;
+  return reply;
+}
+
 }  // namespace protocol
 }  // namespace glasslab::rheometer
