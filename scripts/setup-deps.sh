@@ -10,6 +10,9 @@ packages=(
   libspdlog-dev libfmt-dev nlohmann-json3-dev libtomlplusplus-dev libcli11-dev
   doctest-dev libbenchmark-dev gnuplot-nox
   python3 python3-numpy python3-scipy
+  # scripts/fuzz.sh: clang with the libFuzzer/sanitizer runtimes (only a Recommends of clang-14),
+  # and llvm-14 for llvm-symbolizer, which turns a finding's stack into file:line.
+  clang-14 libclang-rt-14-dev llvm-14
 )
 
 missing=()
