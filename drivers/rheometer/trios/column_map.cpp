@@ -6,9 +6,6 @@ namespace glasslab::rheometer::trios {
 
 namespace {
 constexpr std::size_t quantity_count = static_cast<std::size_t>(Quantity::date_time) + 1;
-const char* const quantity_names[quantity_count] = {
-    "temperature", "frequency", "angular frequency", "storage modulus", "loss modulus", "tan(delta)",
-    "strain", "axial force", "oscillation force", "torque", "run time", "date and time"};
 }  // namespace
 
 ColumnMap::ColumnMap(const std::vector<std::pair<std::string, std::string>>& columns) : columns_(quantity_count) {
