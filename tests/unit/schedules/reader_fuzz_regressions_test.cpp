@@ -1,0 +1,86 @@
+// schedules/reader: inputs libFuzzer found (fuzz/regressions/schedule/; docs/fuzzing.md), read by the
+// same parse_schedule() as `glasslab check`. Before the fix each one drove toml++ 3.3.0 into
+// TOML_UNREACHABLE (undefined behaviour) while it looked for whitespace (schedules/toml_guard.hpp).
+#include <doctest/doctest.h>
+
+#include <string>
+
+#include "tests/unit/schedules/fixture_helpers.hpp"
+
+using namespace glasslab;
+using namespace glasslab::schedules;
+using glasslab::schedules::testing::read_text;
+
+namespace {
+
+std::string schedule_error_of(const std::string& text, const std::string& path = "f.toml") {
+  try {
+    parse_schedule(text, path);
+  } catch (const ScheduleError& e) {
+    return e.what();
+  }
+  FAIL("parsed without a ScheduleError");
+  return {};
+}
+
+const std::string valid_tail = R"(
+[sample]
+name = "bar 1"
+state = "as_cast"
+[instruments.stage]
+[[step]]
+kind = "hold"
+temperature_K = 300
+duration_s = 60
+)";
+
+}  // namespace
+
+TEST_CASE("fuzz regression: a Greek letter in a table header reached TOML_UNREACHABLE in toml++") {
+  const std::string path = std::string(GLASSLAB_SOURCE_DIR) +
+                           "/fuzz/regressions/schedule/greek_letter_in_table_header_toml_unreachable.toml";
+  CHECK(schedule_error_of(read_text(path), "crash.toml") ==
+        "crash.toml:4:4: TOML syntax: 'γ' (U+03B3) outside a quoted string or a comment "
+        "(keys, numbers and booleans are ASCII in TOML)");
+}
+
+TEST_CASE("non-ASCII outside strings and comments is named with its line, column and code point") {
+  CHECK(schedule_error_of("[schedule]\ntitle = \"t\"\ntemp°_K = 3\n") ==
+        "f.toml:3:5: TOML syntax: '°' (U+00B0) outside a quoted string or a comment "
+        "(keys, numbers and booleans are ASCII in TOML)");
+  CHECK(schedule_error_of("a = 1 µ\n").find("f.toml:1:7: TOML syntax: 'µ' (U+00B5)") == 0);
+  CHECK(schedule_error_of("a = 1 \xff\n").find("f.toml:1:7: TOML syntax: a byte that is not UTF-8 outside") == 0);
+}
+
+TEST_CASE("after a backslash in a multi-line string (toml++ issue 190) the character is refused with a hint") {
+  CHECK(schedule_error_of("s = \"\"\"\\\n\xc2\xa7\"\"\"\n") ==
+        "f.toml:2:1: TOML syntax: '§' (U+00A7) first on a line continued by a backslash in a multi-line "
+        "string; write it as \\u00A7");
+  CHECK(schedule_error_of("s = \"\"\"a\\é\"\"\"\n").find("f.toml:1:10: TOML syntax: 'é' (U+00E9) right after a "
+                                                       "backslash in a multi-line string") == 0);
+}
+
+TEST_CASE("non-ASCII text inside strings and comments still reads") {
+  const std::string text = "# Vit105 at 600 °C, γ relaxation\n[schedule]\ntitle = \"γ study, 5 K/min\" # °C\n"
+                           "operator = 'Zoë'\n" +
+                           valid_tail +
+                           "label = \"\"\"μ \\\"quoted\\\" \\\n   ok, \\\\ é\"\"\"\n"
+                           "[step.xrd]\n";
+  CAPTURE(text);
+  const Schedule schedule = parse_schedule(text + "period_s = 12\nexposure_s = 12\n" +
+                                               "[instruments.trigger]\n[instruments.detector]\nwatch_dir = \"/tmp/é\"\n",
+                                           "ok.toml");
+  CHECK(schedule.title == "γ study, 5 K/min");
+  CHECK(schedule.operator_name == "Zoë");
+  REQUIRE(schedule.steps.size() == 1);
+  CHECK(schedule.steps[0].label == "μ \"quoted\" ok, \\ é");
+  CHECK(schedule.instruments.detector->watch_dir == "/tmp/é");
+}
+
+TEST_CASE("strings with quotes around their delimiters do not hide what follows them") {
+  // """a"""" is the string a" (two quotes may end the content); the 'é' after it is outside.
+  CHECK(schedule_error_of("s = \"\"\"a\"\"\"\" é\n").find("f.toml:1:14: TOML syntax: 'é' (U+00E9) outside") == 0);
+  CHECK(schedule_error_of("s = ''''a'''' é\n").find("f.toml:1:15: TOML syntax: 'é' (U+00E9) outside") == 0);
+  CHECK(schedule_error_of("s = \"a\\\"\" é\n").find("f.toml:1:11: TOML syntax: 'é' (U+00E9) outside") == 0);
+  CHECK(schedule_error_of("s = \"\" é\n").find("f.toml:1:8: TOML syntax: 'é' (U+00E9) outside") == 0);
+}
