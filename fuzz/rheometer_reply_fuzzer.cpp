@@ -3,9 +3,11 @@
 // dropped (RheometerClient::read_line), each line goes to every single-line reply parser the
 // client uses (OK/ERR, STATUS?, SYST:ERR?, PT, END), and the lines together go to
 // parse_data_reply() as one DATA? reply (RheometerClient::fetch_new_points).
-// Invariants (docs/rheometer-protocol.md): parsed numbers are finite; a STATUS? state is one of the
-// five documented; a point's index is >= 1; a DATA? reply delivers indices since+1, since+2, ...
-// and, when it asks for more, it delivered something (else the client would ask forever).
+// Invariants (docs/rheometer-protocol.md): parsed numbers are finite; an error code is the integer
+// written; a STATUS? state is one of the five documented; a point's index is >= 1; a DATA? reply
+// delivers indices since+1, since+2, ... and, when it asks for more, it delivered something (else
+// the client would ask forever).
+#include <charconv>
 #include <cmath>
 #include <limits>
 #include <string>
@@ -49,7 +51,12 @@ void check_line(const std::string& line) {
   parse_or_typed_error(ErrorCategory::protocol, [&] {
     if (auto error = protocol::parse_error_reply(line)) require(line.rfind("ERR ", 0) == 0, "ERR reply starts with ERR");
   });
-  parse_or_typed_error(ErrorCategory::protocol, [&] { (void)protocol::parse_error_entry(line); });
+  parse_or_typed_error(ErrorCategory::protocol, [&] {
+    const auto entry = protocol::parse_error_entry(line);
+    std::int64_t written = 0;
+    std::from_chars(line.data(), line.data() + line.find(','), written);
+    require(entry.code == written, "SYST:ERR? code read as written, not wrapped (0 means no error)");
+  });
   parse_or_typed_error(ErrorCategory::protocol, [&] {
     const auto status = protocol::parse_status(line);
     require(status.state == "IDLE" || status.state == "RUNNING" || status.state == "DONE" ||

@@ -2,6 +2,7 @@
 
 #include <charconv>
 #include <cmath>
+#include <limits>
 
 #include <fmt/format.h>
 
@@ -27,11 +28,14 @@ std::vector<std::string_view> split_commas(std::string_view text) {
   }
 }
 
+// Numbers on the wire are decimal (docs/rheometer-protocol.md); from_chars also reads "nan" and
+// "inf", which would reach the run store as a measured value.
 double to_double(std::string_view line, std::string_view field, const char* what) {
   double value = 0;
   const auto [ptr, ec] = std::from_chars(field.data(), field.data() + field.size(), value);
   if (ec != std::errc() || ptr != field.data() + field.size())
     fail(line, fmt::format("{} '{}' is not a number", what, field));
+  if (!std::isfinite(value)) fail(line, fmt::format("{} '{}' is not a finite number", what, field));
   return value;
 }
 
@@ -48,7 +52,11 @@ ErrorEntry parse_code_and_message(std::string_view line, std::string_view text) 
   const auto comma = text.find(',');
   if (comma == std::string_view::npos) fail(line, "expected <code>,\"<message>\"");
   ErrorEntry entry;
-  entry.code = static_cast<int>(to_integer(line, text.substr(0, comma), "error code"));
+  // An error code wider than int would wrap: 4294967296 would read as 0, "no error".
+  const std::int64_t code = to_integer(line, text.substr(0, comma), "error code");
+  if (code < std::numeric_limits<int>::min() || code > std::numeric_limits<int>::max())
+    fail(line, fmt::format("error code {} is out of range", code));
+  entry.code = static_cast<int>(code);
   std::string_view quoted = text.substr(comma + 1);
   if (quoted.size() < 2 || quoted.front() != '"' || quoted.back() != '"') fail(line, "error message is not quoted");
   quoted = quoted.substr(1, quoted.size() - 2);
