@@ -1,5 +1,8 @@
 #include "drivers/rheometer/trios/column_map.hpp"
 
+#include <cmath>
+#include <stdexcept>
+
 #include <fmt/format.h>
 
 namespace glasslab::rheometer::trios {
@@ -44,7 +47,10 @@ std::optional<TriosPoint> ColumnMap::build(const NumberCell& number, std::string
     if (!c) return std::nullopt;
     const auto raw = number(*c);
     if (!raw) return std::nullopt;
-    return *raw * c->meaning.scale + c->meaning.offset;
+    const double si = *raw * c->meaning.scale + c->meaning.offset;
+    if (!std::isfinite(si))
+      throw std::invalid_argument(fmt::format("column '{}': {} is out of range in SI units", c->label, *raw));
+    return si;
   };
   TriosPoint p;
   const auto T = value(Quantity::temperature);

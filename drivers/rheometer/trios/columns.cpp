@@ -171,15 +171,18 @@ std::optional<double> parse_cell_number(std::string_view cell) {
   if (cell.empty()) return std::nullopt;
   double value = 0;
   auto [ptr, ec] = std::from_chars(cell.data(), cell.data() + cell.size(), value);
-  if (ec == std::errc() && ptr == cell.data() + cell.size()) return value;
+  bool parsed = ec == std::errc() && ptr == cell.data() + cell.size();
   // Localised exports (de, fr) write a decimal comma: "149,98".
-  if (cell.find(',') != std::string_view::npos && cell.find('.') == std::string_view::npos) {
+  if (!parsed && cell.find(',') != std::string_view::npos && cell.find('.') == std::string_view::npos) {
     std::string dotted(cell);
     for (char& c : dotted) if (c == ',') c = '.';
     auto [p2, e2] = std::from_chars(dotted.data(), dotted.data() + dotted.size(), value);
-    if (e2 == std::errc() && p2 == dotted.data() + dotted.size()) return value;
+    parsed = e2 == std::errc() && p2 == dotted.data() + dotted.size();
   }
-  throw std::invalid_argument("'" + std::string(cell) + "' is not a number");
+  if (!parsed) throw std::invalid_argument("'" + std::string(cell) + "' is not a number");
+  // from_chars reads "nan" and "inf" too: not a measured value (fuzz/regressions/trios_lims/).
+  if (!std::isfinite(value)) throw std::invalid_argument("'" + std::string(cell) + "' is not a finite number");
+  return value;
 }
 
 }  // namespace glasslab::rheometer::trios

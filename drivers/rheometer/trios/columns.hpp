@@ -41,8 +41,8 @@ std::optional<ColumnMeaning> classify_column(std::string_view display_name, std:
 /// Splits a JSON column key such as "Temperatur_°C" into ("Temperatur", "°C"); no '_' → no unit.
 std::pair<std::string, std::string> split_json_key(std::string_view key);
 
-/// Parses a number cell: C locale, or decimal comma ("149,98"); empty → nullopt; bad → throws
-/// std::invalid_argument (the caller adds file/line/column).
+/// Parses a number cell: C locale, or decimal comma ("149,98"); empty → nullopt; bad, NaN or
+/// infinite → throws std::invalid_argument (the caller adds file/line/column).
 std::optional<double> parse_cell_number(std::string_view cell);
 
 /// Order of the date fields in a column of local dates, inferred from all its cells.

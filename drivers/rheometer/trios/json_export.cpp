@@ -166,7 +166,12 @@ TriosExport parse_json_export(std::string_view text, const std::string& source, 
                                       keys[column.index], value->dump()));
     };
     std::string reason;
-    auto point = map.build(number, reason);
+    std::optional<TriosPoint> point;
+    try {
+      point = map.build(number, reason);
+    } catch (const std::invalid_argument& e) {
+      throw ProtocolError(fmt::format("{}: Results.Rows[{}]: {}", source, r, e.what()));
+    }
     if (!point) {
       ++skipped;
       if (out.warnings.size() < 20) out.warnings.push_back(fmt::format("{}: Results.Rows[{}] skipped: {}", source, r, reason));

@@ -125,3 +125,18 @@ TEST_CASE("dates the fix must keep reading") {
   // A short offset was read with substr() past the end: std::out_of_range escaped the parser.
   CHECK(*parse_date_time_utc_ns("2023-06-26T14:43:31+1", DateOrder::iso, 0) == june26_2023 + (13 * 3600 + 43 * 60 + 31) * s);
 }
+
+// The targets' invariant "every value is finite in SI units" refused these (docs/fuzzing.md).
+TEST_CASE("fuzz regression: a nan cell and a value infinite once in SI units are errors naming the column") {
+  CHECK(protocol_error_of([] { parse_lims_text(regression("trios_lims", "temperature_nan_accepted.txt"), "n.txt"); }) ==
+        "n.txt:4: column 'Temperature [K]': 'nan' is not a finite number");
+  CHECK(protocol_error_of([] {
+          parse_lims_text(regression("trios_lims", "storage_1e305_GPa_infinite_in_Pa.txt"), "g.txt");
+        }) == "g.txt:4: column 'Storage modulus [GPa]': 1e+305 is out of range in SI units");
+  const std::string json =
+      R"({"Results":{"ColumnHeaders":{"T":{"DisplayName":"Temperature","Unit":{"Name":"K"}},"f":{"DisplayName":"Frequency"},)"
+      R"("a":{"DisplayName":"Storage modulus","Unit":{"Name":"GPa"}},"b":{"DisplayName":"Loss modulus"}},)"
+      R"("Rows":[{"T":300,"f":1,"a":1e300,"b":1},{"T":"inf","f":1,"a":1,"b":1}]}})";
+  CHECK(protocol_error_of([&] { parse_json_export(json, "j.json"); }) ==
+        "j.json: Results.Rows[0]: column 'Storage modulus [GPa]': 1e+300 is out of range in SI units");
+}
