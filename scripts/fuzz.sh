@@ -26,6 +26,7 @@ max_len_of() {
   case "$1" in
     linkam_reply) echo 64 ;;
     rheometer_reply) echo 4096 ;;
+    gr_reader) echo 32768 ;;  # a whole simulated-detector frame (about 31 kB)
     *) echo 16384 ;;
   esac
 }
