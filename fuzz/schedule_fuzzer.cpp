@@ -26,6 +26,7 @@ void check_plan(const schedules::Schedule& schedule) {
     require(std::isfinite(step.duration_s) && step.duration_s >= 0, "step duration is finite and not negative");
     require(step.expected_frames.value_or(0) >= 0 && step.expected_dma_points.value_or(0) >= 0,
             "step counts are not negative");
+    require(schedules::format_hms(step.duration_s).front() != '-', "a duration prints without a minus");
   }
   require(!schedules::format_plan(plan).empty(), "the plan prints");
 }

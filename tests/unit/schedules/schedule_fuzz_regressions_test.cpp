@@ -1,9 +1,13 @@
-// schedules/reader: inputs libFuzzer found (fuzz/regressions/schedule/; docs/fuzzing.md), read by the
-// same parse_schedule() as `glasslab check`. Before the fix each one drove toml++ 3.3.0 into
-// TOML_UNREACHABLE (undefined behaviour) while it looked for whitespace (schedules/toml_guard.hpp).
+// schedules/: inputs of the schedule fuzz target (fuzz/regressions/schedule/; docs/fuzzing.md), read
+// by the same parse_schedule() and make_plan() as `glasslab check`. Before the fixes they drove
+// toml++ 3.3.0 into TOML_UNREACHABLE while it looked for whitespace (schedules/toml_guard.hpp), or
+// cast a frame count beyond int (undefined behaviour) in the plan.
 #include <doctest/doctest.h>
 
+#include <limits>
 #include <string>
+
+#include "schedules/plan.hpp"
 
 #include "tests/unit/schedules/fixture_helpers.hpp"
 
@@ -83,4 +87,17 @@ TEST_CASE("strings with quotes around their delimiters do not hide what follows 
   CHECK(schedule_error_of("s = ''''a'''' é\n").find("f.toml:1:15: TOML syntax: 'é' (U+00E9) outside") == 0);
   CHECK(schedule_error_of("s = \"a\\\"\" é\n").find("f.toml:1:11: TOML syntax: 'é' (U+00E9) outside") == 0);
   CHECK(schedule_error_of("s = \"\" é\n").find("f.toml:1:8: TOML syntax: 'é' (U+00E9) outside") == 0);
+}
+
+TEST_CASE("fuzz regression: a hold of 1e300 s with frames cast a count beyond int in the plan") {
+  const std::string path =
+      std::string(GLASSLAB_SOURCE_DIR) + "/fuzz/regressions/schedule/hold_1e300_s_with_xrd_frames_overflowed_int.toml";
+  const Schedule schedule = parse_schedule(read_text(path), "long.toml");
+  const Plan plan = make_plan(schedule);
+  REQUIRE(plan.steps.size() == 1);
+  CHECK(plan.steps[0].expected_frames == std::numeric_limits<int>::max());  // saturates
+  CHECK(plan.total_frames == std::numeric_limits<int>::max());
+  CHECK(format_hms(1e300) == "1e+300 s");  // was lround() of 1e300: a negative h:mm:ss
+  CHECK(format_plan(plan).find("total: 1e+300 s (1e+300 s) over 1 steps") != std::string::npos);
+  CHECK(format_hms(5680.4) == "1:34:40");
 }
