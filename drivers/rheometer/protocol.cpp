@@ -200,6 +200,11 @@ DataReply parse_data_reply(const std::vector<std::string>& lines, std::int64_t s
     reply.points.push_back(point);
   }
   reply.more_available = end.count >= max_points_per_reply && reply.last_delivered_index < end.last_index;
+  // A full reply of repeats would make the client ask the same DATA? forever.
+  if (reply.more_available && reply.points.empty())
+    throw ProtocolError(fmt::format("rheometer DATA? {} reply: {} points, none after index {}, while END says {} is "
+                                    "available",
+                                    since_index, end.count, since_index, end.last_index));
   return reply;
 }
 

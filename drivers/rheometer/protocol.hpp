@@ -122,7 +122,8 @@ DataEnd parse_end(std::string_view line);
 /// A whole `DATA? <since_index>` reply (PT lines, then END), checked before any point counts as
 /// delivered: END's count must match the PT lines and the new indices must follow since_index
 /// without a gap. Points at or before since_index (a repeat after a reconnect) are dropped, never
-/// delivered twice. Throws ProtocolError; the caller checks for `ERR` first.
+/// delivered twice; a full reply holding only such repeats is an error (asking again would loop).
+/// Throws ProtocolError; the caller checks for `ERR` first.
 DataReply parse_data_reply(const std::vector<std::string>& lines, std::int64_t since_index);
 
 }  // namespace protocol

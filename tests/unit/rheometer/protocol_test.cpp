@@ -149,6 +149,12 @@ TEST_CASE("a full DATA? reply asks for more only while the index moves on") {
   CHECK(protocol::parse_data_reply(full, 0).more_available);
   full.back() = "END 500,500";
   CHECK_FALSE(protocol::parse_data_reply(full, 0).more_available);
+  // 500 repeats of points already delivered, more said to be available: the client would ask
+  // DATA? 600 forever (the fuzz target's invariant "a reply that asks for more delivered something").
+  full.back() = "END 500,800";
+  CHECK_THROWS_WITH_AS(protocol::parse_data_reply(full, 600),
+                       "rheometer DATA? 600 reply: 500 points, none after index 600, while END says 800 is available",
+                       ProtocolError);
 }
 
 // fuzz/regressions/rheometer_reply/: inputs the fuzz target's invariants refused (docs/fuzzing.md).
