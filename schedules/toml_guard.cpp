@@ -1,7 +1,14 @@
-// The character check of toml_guard.hpp: a small TOML lexer that knows only comments and the four
-// kinds of strings (docs/schedule-format.md links the TOML 1.0 spec), enough to tell where a
-// non-ASCII character sits.
+// The character check of toml_guard.hpp: a small TOML lexer (TOML 1.0, as toml++ 3.3.0 reads it)
+// that knows comments, the four kinds of strings, and where a string may start, enough to tell
+// where a non-ASCII character sits.
+//
+// A quote starts a string only where a key segment or a value starts: at the start of a line, after
+// '=', '[', '{', ',', or after '.' in a key. Anywhere else it is part of a bare token toml++ is
+// already refusing, and toml++ keeps reading that token's characters with its whitespace test
+// (fuzz/regressions/schedule/quote_inside_a_bare_value_*): what follows is checked as outside.
 #include "schedules/toml_guard.hpp"
+
+#include <vector>
 
 #include <fmt/format.h>
 
@@ -19,17 +26,47 @@ public:
       const char c = peek();
       if (c == '#') {
         skip_comment();
-      } else if (c == '"' || c == '\'') {
+      } else if ((c == '"' || c == '\'') && token_start_) {
         skip_string(c);
+        token_start_ = false;
       } else {
         if (is_non_ascii(c))
           fail("{} outside a quoted string or a comment (keys, numbers and booleans are ASCII in TOML)");
+        structure(c);
         advance();
       }
     }
   }
 
 private:
+  // Follows keys, values, headers, arrays and inline tables far enough to know token starts.
+  void structure(char c) {
+    switch (c) {
+      case ' ':
+      case '\t':
+      case '\r': return;
+      case '\n':  // a newline ends a key/value or a header; inside an array it changes nothing
+        if (nesting_.empty() || nesting_.back() == header) {
+          nesting_.clear();
+          in_key_ = true;
+          token_start_ = true;
+        }
+        return;
+      case '=': in_key_ = false; token_start_ = true; return;
+      case '.': token_start_ = in_key_; return;  // a dotted key; in a value, part of a number
+      case '[': nesting_.push_back(in_key_ ? header : array); token_start_ = true; return;
+      case '{': nesting_.push_back(inline_table); in_key_ = true; token_start_ = true; return;
+      case ',': in_key_ = !nesting_.empty() && nesting_.back() == inline_table; token_start_ = true; return;
+      case ']':
+      case '}':
+        if (!nesting_.empty()) nesting_.pop_back();
+        in_key_ = false;  // after an array or inline table: after a value
+        token_start_ = false;
+        return;
+      default: token_start_ = false;
+    }
+  }
+
   bool at_end() const { return pos_ >= text_.size(); }
   char peek(std::size_t ahead = 0) const { return pos_ + ahead < text_.size() ? text_[pos_ + ahead] : '\0'; }
   static bool is_non_ascii(char c) { return static_cast<unsigned char>(c) >= 0x80; }
@@ -127,6 +164,10 @@ private:
   std::size_t pos_ = 0;
   int line_ = 1;
   int column_ = 1;
+  static constexpr char header = 'h', array = 'a', inline_table = 't';
+  std::vector<char> nesting_;  ///< open [table header], [array] and {inline table}
+  bool in_key_ = true;         ///< reading a key (else a value)
+  bool token_start_ = true;    ///< a key segment or a value may start here
 };
 
 }  // namespace

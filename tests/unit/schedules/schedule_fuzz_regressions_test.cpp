@@ -101,3 +101,34 @@ TEST_CASE("fuzz regression: a hold of 1e300 s with frames cast a count beyond in
   CHECK(format_plan(plan).find("total: 1e+300 s (1e+300 s) over 1 steps") != std::string::npos);
   CHECK(format_hms(5680.4) == "1:34:40");
 }
+
+TEST_CASE("fuzz regression: a quote inside a bare value starts no string for toml++") {
+  // `max_K = 773.a5mx1..._rate"tcp:127.0<U+FEFD>...`: toml++ reads the whole run as one bare value and
+  // asks of each character whether it ends the value; the quote there begins nothing.
+  const std::string path =
+      std::string(GLASSLAB_SOURCE_DIR) + "/fuzz/regressions/schedule/quote_inside_a_bare_value_toml_unreachable.toml";
+  CHECK(schedule_error_of(read_text(path), "q.toml").find("q.toml:2:38: TOML syntax: '\xEF\xBB\xBD' (U+FEFD) outside") == 0);
+  CHECK(schedule_error_of("a = 1\"é\"\n").find("f.toml:1:7: TOML syntax: 'é' (U+00E9) outside") == 0);
+  CHECK(schedule_error_of("a = x\"é\"\n").find("f.toml:1:7: TOML syntax: 'é' (U+00E9) outside") == 0);
+  CHECK(schedule_error_of("a = [1, \"x\" \"é\"]\n").find("f.toml:1:14: TOML syntax: 'é' (U+00E9) outside") == 0);
+  CHECK(schedule_error_of("a = 1.\"é\"\n").find("f.toml:1:8: TOML syntax: 'é' (U+00E9) outside") == 0);
+}
+
+TEST_CASE("strings where keys and values start keep any text") {
+  const std::string text = R"([schedule]
+title = "t"
+"quoted key é" = 1
+a."b é".c = { "d é" = "e é", f = ["g é", 'h é', """i é""", '''j é'''], k = { l = "m é" } }
+arr = [
+  # comment é
+  "n é", # comment é
+  [ "o é" ],
+]
+[ "table é" . sub ]
+x = "p é"
+)";
+  // Only the schedule's own keys are unknown: no TOML syntax error, so every string was read as one.
+  const std::string errors = schedule_error_of(text);
+  CHECK(errors.find("TOML syntax") == std::string::npos);
+  CHECK(errors.find("quoted key é: unknown key") != std::string::npos);
+}
