@@ -25,7 +25,7 @@ all_targets=(linkam_reply rheometer_reply trios_lims trios_json schedule gr_read
 max_len_of() {
   case "$1" in
     linkam_reply) echo 64 ;;
-    rheometer_reply) echo 4096 ;;
+    rheometer_reply) echo 20480 ;;  # a full DATA? reply: 500 PT lines
     gr_reader) echo 32768 ;;  # a whole simulated-detector frame (about 31 kB)
     *) echo 16384 ;;
   esac
