@@ -59,7 +59,9 @@ analysis::FrameSeq analyze_frame_file(const FrameRecord& frame, const analysis::
     failed.index = frame.index;
     failed.source = frame.file.empty() ? fmt::format("frame {}", frame.index) : frame.file;
     failed.T_mid_K = frame.T_mid_K;
-    if (frame.status != "ok") {
+    // A late file is still this frame's own file (the matcher gives a file to a frame only while
+    // the next frame's exposure has not ended): its data are as good as an on-time frame's.
+    if (frame.status != "ok" && frame.status != "late") {
       failed.reason = fmt::format("frame {} has status '{}'{}{}", frame.index, frame.status,
                                   frame.reason.empty() ? "" : ": ", frame.reason);
       return failed;

@@ -24,8 +24,9 @@ std::optional<std::string> read_text_file(const std::string& path, std::string& 
 /// the reason. `run` 0 means the store's active run.
 FrameAnalysis to_frame_analysis(const analysis::FrameSeq& frame, RunId run, std::int64_t analyzed_utc_ns);
 
-/// Reads the frame's file and computes its Seq; never throws. A frame whose status is not "ok"
-/// or that has no file gives a FrameSeq with the reason and no Seq.
+/// Reads the frame's file and computes its Seq; never throws. Frames with status "ok" or "late"
+/// (its own file, arrived after the tolerance) are analysed; any other status, or no file, gives a
+/// FrameSeq with the reason and no Seq.
 analysis::FrameSeq analyze_frame_file(const FrameRecord& frame, const analysis::SeqOptions& options) noexcept;
 
 class LiveFrameAnalyzer {

@@ -13,6 +13,7 @@ enum class FitStatus {
   insufficient_data,  ///< too few points for the model
   out_of_window,      ///< the optimum left the region where the model applies
   invalid_input,      ///< non-finite values, non-physical result (e.g. rho0 <= 0)
+  not_significant,    ///< the effect sought is not clearly larger than its uncertainty
 };
 
 constexpr std::string_view to_string(FitStatus status) {
@@ -23,6 +24,7 @@ constexpr std::string_view to_string(FitStatus status) {
     case FitStatus::insufficient_data: return "insufficient_data";
     case FitStatus::out_of_window: return "out_of_window";
     case FitStatus::invalid_input: return "invalid_input";
+    case FitStatus::not_significant: return "not_significant";
   }
   return "unknown";
 }

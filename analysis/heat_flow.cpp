@@ -3,6 +3,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <limits>
 #include <stdexcept>
 
 #include <fmt/format.h>
@@ -11,58 +12,29 @@ namespace glasslab::analysis {
 namespace {
 
 /// Topographic prominence of the local maximum at i: height above the higher of the two lowest
-/// points separating it from a higher point (or the ends of the range).
-double prominence_at(const std::vector<double>& y, std::size_t i, std::size_t end) {
-  double left_min = y[i], right_min = y[i];
+/// points separating it from a higher point (or the ends of the range). Returns (prominence, base index).
+std::pair<double, std::size_t> prominence_at(const std::vector<double>& y, std::size_t i) {
+  std::size_t left_min = i, right_min = i;
   for (std::size_t j = i; j-- > 0;) {
     if (y[j] > y[i]) break;
-    left_min = std::min(left_min, y[j]);
+    if (y[j] < y[left_min]) left_min = j;
   }
-  for (std::size_t j = i + 1; j < end; ++j) {
+  for (std::size_t j = i + 1; j < y.size(); ++j) {
     if (y[j] > y[i]) break;
-    right_min = std::min(right_min, y[j]);
+    if (y[j] < y[right_min]) right_min = j;
   }
-  return y[i] - std::max(left_min, right_min);
+  const std::size_t base = y[left_min] > y[right_min] ? left_min : right_min;
+  return {y[i] - y[base], base};
 }
 
-std::vector<std::size_t> local_maxima(const std::vector<double>& y, std::size_t end) {
-  std::vector<std::size_t> maxima;
-  for (std::size_t i = 2; i + 2 < end; ++i) {  // skip two points at each end: edge effects of smoothing
-    if (y[i] > y[i - 1] && y[i] >= y[i + 1]) maxima.push_back(i);
-  }
-  return maxima;
-}
-
-std::string window_label(const std::vector<FeatureWindow>& windows, std::optional<double> T_over_Tg) {
-  if (!T_over_Tg) return "";
-  for (const auto& w : windows) {
-    if (*T_over_Tg >= w.T_over_Tg_lo && *T_over_Tg < w.T_over_Tg_hi) return w.name;
-  }
-  return "";
-}
-
-/// Crystallization: the most negative slope, if it is negative and at least as steep as the
-/// steepest rise before it; the onset is where the slope first reaches half that minimum.
-std::optional<std::pair<double, std::size_t>> crystallization_onset(const std::vector<double>& T,
-                                                                    const std::vector<double>& slope) {
-  if (slope.size() < 5) return std::nullopt;
-  const auto i_min = static_cast<std::size_t>(std::min_element(slope.begin(), slope.end()) - slope.begin());
-  if (slope[i_min] >= 0 || i_min < 2) return std::nullopt;
-  const double max_rise = *std::max_element(slope.begin(), slope.begin() + i_min);
-  if (-slope[i_min] < max_rise) return std::nullopt;
-  const double half = 0.5 * slope[i_min];
-  std::size_t j = i_min;
-  while (j > 0 && slope[j - 1] <= half) --j;
-  if (j == 0) return std::make_pair(T[0], std::size_t{0});
-  const double t = (half - slope[j - 1]) / (slope[j] - slope[j - 1]);
-  return std::make_pair(T[j - 1] + t * (T[j] - T[j - 1]), j - 1);
-}
+bool is_local_maximum(const std::vector<double>& y, std::size_t i) { return y[i] > y[i - 1] && y[i] >= y[i + 1]; }
 
 }  // namespace
 
 std::string_view to_string(FeatureKind kind) {
   switch (kind) {
     case FeatureKind::heat_flow_peak: return "heat_flow_peak";
+    case FeatureKind::heat_flow_dip: return "heat_flow_dip";
     case FeatureKind::slope_increase: return "slope_increase";
     case FeatureKind::slope_decrease: return "slope_decrease";
     case FeatureKind::glass_transition: return "glass_transition";
@@ -72,7 +44,7 @@ std::string_view to_string(FeatureKind kind) {
 }
 
 std::vector<FeatureWindow> default_feature_windows() {
-  return {{"gamma", 0.25, 0.52}, {"beta", 0.55, 0.82}, {"excess_wing", 0.82, 0.97}};
+  return {{"gamma", 0.25, 0.52}, {"beta", 0.55, 0.82}, {"excess_wing", 0.82, 1.0}};
 }
 
 HeatFlow heat_flow_from_smoothed(const SmoothedSeries& seq, double heating_rate_K_per_s,
@@ -139,91 +111,68 @@ LiquidAlignment liquid_alignment_offset(std::span<const double> T_K, std::span<c
   return out;
 }
 
-FeatureReport find_features(const HeatFlow& hf, const FeatureOptions& options) {
-  FeatureReport report;
-  report.smoothing = hf.smoothing;
-  report.criteria = fmt::format(
-      "curvature = d(dSeq/dT)/dT of the smoothed series; slope changes = local extrema of curvature with "
-      "|curvature| >= {0} x max|curvature| below crystallization; heat-flow peaks = local maxima of "
-      "delta_phi with prominence >= {0} x its range below crystallization; Tg = largest curvature maximum "
-      "({1}); crystallization = most negative slope when steeper than every rise before it, onset where the "
-      "slope first reaches half that minimum; two points at each end ignored",
-      options.min_relative_prominence,
-      options.Tg_hint_K ? fmt::format("searched in [0.9, 1.1] x {} K", *options.Tg_hint_K) : "anywhere below crystallization");
+std::string feature_window_label(const std::vector<FeatureWindow>& windows, std::optional<double> T_over_Tg) {
+  if (!T_over_Tg) return "";
+  for (const auto& w : windows) {
+    if (*T_over_Tg >= w.T_over_Tg_lo && *T_over_Tg < w.T_over_Tg_hi) return w.name;
+  }
+  return "";
+}
+
+std::string slope_feature_criteria(const FeatureOptions& options) {
+  return fmt::format(
+      "on the Seq(T) of the glass and liquid (below crystallization), smoothed with its own GCV lambda: slope "
+      "changes = local extrema of the curvature d(dSeq/dT)/dT with |curvature| >= {0} standard errors; heat-flow "
+      "peaks (dips) = local maxima (minima) of delta_phi whose prominence over the higher (lower) of their bases "
+      "is >= {0} standard errors of the difference; standard errors from the residual variance through the linear "
+      "smoother (noise only); {1} points at each end ignored",
+      options.min_significance, options.edge_points);
+}
+
+std::vector<Feature> find_slope_features(const HeatFlow& hf, const DerivativeErrors& errors,
+                                         std::optional<double> Tg_for_labels_K, const FeatureOptions& options) {
+  std::vector<Feature> features;
   const std::vector<double>& T = hf.T_K;
-  const std::vector<double>& slope = hf.dseq_dT_J_per_mol_K2;
-  if (T.size() < 7) return report;
-  const std::vector<double> curvature = nonuniform_derivative(T, slope);
-
-  std::size_t end = T.size();  // features are searched below the crystallization onset
-  if (const auto cryst = crystallization_onset(T, slope)) {
-    report.crystallization_onset_K = cryst->first;
-    end = std::max<std::size_t>(cryst->second, 5);
-  }
-  double max_abs_curvature = 0;
-  for (std::size_t i = 2; i + 2 < end; ++i) max_abs_curvature = std::max(max_abs_curvature, std::abs(curvature[i]));
-
-  // Tg: the strongest upward kink of Seq (largest curvature maximum).
-  std::optional<std::size_t> tg_index;
-  for (const std::size_t i : local_maxima(curvature, end)) {
-    if (options.Tg_hint_K && (T[i] < 0.9 * *options.Tg_hint_K || T[i] > 1.1 * *options.Tg_hint_K)) continue;
-    if (curvature[i] < options.min_relative_prominence * max_abs_curvature) continue;
-    if (!tg_index || curvature[i] > curvature[*tg_index]) tg_index = i;
-  }
-  if (tg_index) report.Tg_K = T[*tg_index];
-  const double Tg_for_ratio = report.Tg_K ? *report.Tg_K : options.Tg_hint_K.value_or(0.0);
-  auto ratio = [&](double t) -> std::optional<double> {
-    if (Tg_for_ratio > 0) return t / Tg_for_ratio;
-    return std::nullopt;
-  };
-
-  auto add = [&](FeatureKind kind, std::size_t i, double value, double prominence, std::string criterion) {
+  const std::size_t n = T.size();
+  const auto edge = static_cast<std::size_t>(std::max(1, options.edge_points));
+  if (n < 2 * edge + 3 || errors.slope_stderr.size() != n || errors.curvature_stderr.size() != n) return features;
+  const double Tg = Tg_for_labels_K.value_or(options.Tg_hint_K.value_or(0.0));
+  auto add = [&](FeatureKind kind, std::size_t i, double value, double prominence, double stderr, const char* criterion) {
     Feature f;
     f.kind = kind;
     f.T_K = T[i];
-    f.T_over_Tg = ratio(T[i]);
-    f.label = window_label(options.windows, f.T_over_Tg);
+    if (Tg > 0) f.T_over_Tg = T[i] / Tg;
+    f.label = feature_window_label(options.windows, f.T_over_Tg);
     f.value = value;
     f.prominence = prominence;
-    f.criterion = std::move(criterion);
-    report.features.push_back(std::move(f));
+    f.significance = stderr > 0 ? prominence / stderr : std::numeric_limits<double>::infinity();
+    f.criterion = criterion;
+    if (f.significance >= options.min_significance) features.push_back(std::move(f));
   };
-
-  for (std::size_t i = 2; i + 2 < end; ++i) {
-    const bool is_max = curvature[i] > curvature[i - 1] && curvature[i] >= curvature[i + 1] && curvature[i] > 0;
-    const bool is_min = curvature[i] < curvature[i - 1] && curvature[i] <= curvature[i + 1] && curvature[i] < 0;
-    if (!(is_max || is_min) || std::abs(curvature[i]) < options.min_relative_prominence * max_abs_curvature) continue;
-    if (tg_index && i == *tg_index) continue;  // reported as the glass transition below
-    add(is_max ? FeatureKind::slope_increase : FeatureKind::slope_decrease, i, curvature[i], std::abs(curvature[i]),
-        "curvature extremum");
-  }
-  if (end > 4) {
-    const auto [lo, hi] = std::minmax_element(hf.delta_phi_W_per_mol.begin(), hf.delta_phi_W_per_mol.begin() + end);
-    const double range = *hi - *lo;
-    for (const std::size_t i : local_maxima(hf.delta_phi_W_per_mol, end)) {
-      const double prominence = prominence_at(hf.delta_phi_W_per_mol, i, end);
-      if (range > 0 && prominence >= options.min_relative_prominence * range) {
-        add(FeatureKind::heat_flow_peak, i, hf.delta_phi_W_per_mol[i], prominence, "heat-flow maximum");
-      }
+  const std::vector<double> curvature = nonuniform_derivative(T, hf.dseq_dT_J_per_mol_K2);
+  for (std::size_t i = edge; i + edge < n; ++i) {
+    const bool is_max = curvature[i] > 0 && curvature[i] > curvature[i - 1] && curvature[i] >= curvature[i + 1];
+    const bool is_min = curvature[i] < 0 && curvature[i] < curvature[i - 1] && curvature[i] <= curvature[i + 1];
+    if (is_max || is_min) {
+      add(is_max ? FeatureKind::slope_increase : FeatureKind::slope_decrease, i, curvature[i], std::abs(curvature[i]),
+          errors.curvature_stderr[i], "curvature extremum");
     }
   }
-  if (tg_index) {
-    add(FeatureKind::glass_transition, *tg_index, curvature[*tg_index], curvature[*tg_index], "largest curvature maximum");
-    report.features.back().label = "Tg";
+  // delta_phi = T beta dSeq/dT: its standard error is T beta stderr(dSeq/dT).
+  std::vector<double> phi_stderr(n);
+  for (std::size_t i = 0; i < n; ++i) phi_stderr[i] = T[i] * hf.heating_rate_K_per_s * errors.slope_stderr[i];
+  for (const double sign : {1.0, -1.0}) {
+    std::vector<double> y(hf.delta_phi_W_per_mol.begin(), hf.delta_phi_W_per_mol.end());
+    for (double& v : y) v *= sign;
+    for (std::size_t i = edge; i + edge < n; ++i) {
+      if (!is_local_maximum(y, i)) continue;
+      const auto [prominence, base] = prominence_at(y, i);
+      add(sign > 0 ? FeatureKind::heat_flow_peak : FeatureKind::heat_flow_dip, i, hf.delta_phi_W_per_mol[i], prominence,
+          std::hypot(phi_stderr[i], phi_stderr[base]), sign > 0 ? "heat-flow maximum" : "heat-flow minimum");
+    }
   }
-  if (report.crystallization_onset_K) {
-    Feature f;
-    f.kind = FeatureKind::crystallization_onset;
-    f.label = "crystallization";
-    f.T_K = *report.crystallization_onset_K;
-    f.T_over_Tg = ratio(f.T_K);
-    f.value = *std::min_element(slope.begin(), slope.end());
-    f.prominence = -f.value;
-    f.criterion = "slope reaches half its most negative value";
-    report.features.push_back(std::move(f));
-  }
-  std::sort(report.features.begin(), report.features.end(), [](const Feature& a, const Feature& b) { return a.T_K < b.T_K; });
-  return report;
+  std::sort(features.begin(), features.end(), [](const Feature& a, const Feature& b) { return a.T_K < b.T_K; });
+  return features;
 }
 
 }  // namespace glasslab::analysis

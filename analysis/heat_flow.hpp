@@ -57,16 +57,24 @@ struct FeatureWindow {
 };
 
 /// Windows from the paper's DMA peak positions at low frequency scaled by Tg = 709 K:
-/// gamma 0.25-0.52, beta 0.55-0.82, excess wing 0.82-0.97.
+/// gamma 0.25-0.52, beta 0.55-0.82, excess wing 0.82-1.0 (between the beta peak and Tg).
 std::vector<FeatureWindow> default_feature_windows();
 
 struct FeatureOptions {
-  std::optional<double> Tg_hint_K;          ///< search Tg in [0.9, 1.1] x hint; else strongest kink
-  double min_relative_prominence = 0.05;    ///< of the curve's range (peaks) or max |curvature|
+  std::optional<double> Tg_hint_K;          ///< Tg search (transitions.hpp) and labels when no Tg is found
+  double min_significance = 3.0;            ///< a feature's size over its standard error
+  int edge_points = 2;                      ///< ignored at each end (the smoother's edge)
   std::vector<FeatureWindow> windows = default_feature_windows();
 };
 
-enum class FeatureKind { heat_flow_peak, slope_increase, slope_decrease, glass_transition, crystallization_onset };
+enum class FeatureKind {
+  heat_flow_peak,        ///< local maximum of delta_phi
+  heat_flow_dip,         ///< local minimum of delta_phi: Seq relaxing (exothermic in the paper's sense)
+  slope_increase,        ///< curvature maximum of Seq
+  slope_decrease,        ///< curvature minimum
+  glass_transition,
+  crystallization_onset,
+};
 std::string_view to_string(FeatureKind kind);
 
 struct Feature {
@@ -74,8 +82,9 @@ struct Feature {
   std::string label;           ///< window name, "Tg", "crystallization", or "" when outside every window
   double T_K = 0;
   std::optional<double> T_over_Tg;
-  double value = 0;            ///< heat flow [W/mol] for peaks, curvature [J/(mol K^3)] for kinks
+  double value = 0;            ///< heat flow [W/mol] for peaks/dips, curvature [J/(mol K^3)] for kinks
   double prominence = 0;       ///< same unit as value
+  double significance = 0;     ///< prominence / its standard error (noise only)
   std::string criterion;
 };
 
@@ -87,6 +96,18 @@ struct FeatureReport {
   std::string criteria;  ///< the rules used, for the report
 };
 
-FeatureReport find_features(const HeatFlow& heat_flow, const FeatureOptions& options = {});
+/// Slope changes (curvature extrema) and heat-flow peaks and dips of a smoothed series whose
+/// derivative errors are known, each kept when its size is >= min_significance standard errors:
+/// for a curvature extremum |curvature| / stderr; for a peak (dip) its topographic prominence over
+/// the higher (lower) of its two bases / sqrt(stderr_peak^2 + stderr_base^2) (conservative: the
+/// two are positively correlated). Labels from T / Tg_for_labels_K (or the hint).
+std::vector<Feature> find_slope_features(const HeatFlow& heat_flow, const DerivativeErrors& errors,
+                                         std::optional<double> Tg_for_labels_K, const FeatureOptions& options);
+
+/// The rules of find_slope_features, for reports.
+std::string slope_feature_criteria(const FeatureOptions& options);
+
+/// The window label of a temperature ratio ("" outside every window).
+std::string feature_window_label(const std::vector<FeatureWindow>& windows, std::optional<double> T_over_Tg);
 
 }  // namespace glasslab::analysis

@@ -460,8 +460,11 @@ void fit_windows_separately(std::span<const double> T_K, std::span<const double>
                                  T[anchors[a].maximum]);
       continue;
     }
-    const int left = a > 0 ? index_of_minimum(smooth, anchors[a - 1].maximum, anchors[a].maximum) : 0;
-    const int right = a + 1 < anchors.size() ? index_of_minimum(smooth, anchors[a].maximum, anchors[a + 1].maximum) : n - 1;
+    // The span: from the lowest point between this maximum and the neighbouring maximum (or the
+    // data's end) on each side. Against the end too: a neighbour without a maximum in the data
+    // (alpha still rising at the last point) must not become part of this peak.
+    const int left = index_of_minimum(smooth, a > 0 ? anchors[a - 1].maximum : 0, anchors[a].maximum);
+    const int right = index_of_minimum(smooth, anchors[a].maximum, a + 1 < anchors.size() ? anchors[a + 1].maximum : n - 1);
     const auto spec = std::find_if(relaxations.begin(), relaxations.end(), [&](const auto& r) { return r.name == peak.name; });
     RelaxationSpec local = *spec;
     local.T_window_lo_K = T[left];
@@ -475,10 +478,24 @@ void fit_windows_separately(std::span<const double> T_K, std::span<const double>
         peak.status == FitStatus::ok
             ? fmt::format("Tp {:.1f} K, rejected because another relaxation at this frequency was not located", *peak.Tp_K)
             : peak.reason;
-    if (alone.peaks.size() == 1 && alone.peaks[0].status == FitStatus::ok) {
+    const bool in_own_window = alone.peaks.size() == 1 && alone.peaks[0].Tp_K &&
+                               *alone.peaks[0].Tp_K >= spec->T_window_lo_K && *alone.peaks[0].Tp_K <= spec->T_window_hi_K;
+    if (alone.peaks.size() == 1 && alone.peaks[0].status == FitStatus::ok && !in_own_window) {
+      peak.status = FitStatus::out_of_window;
+      for (auto* value : {&peak.Tp_K, &peak.Tp_stderr_K, &peak.height, &peak.height_stderr, &peak.width_K,
+                          &peak.width_stderr_K, &peak.amplitude_A})
+        value->reset();
+      peak.reason += fmt::format("; window fallback on [{:.1f}, {:.1f}] K put Tp at {:.1f} K, outside {}'s window [{:.0f}, {:.0f}] K",
+                                 T[left], T[right], *alone.peaks[0].Tp_K, peak.name, spec->T_window_lo_K, spec->T_window_hi_K);
+    } else if (alone.peaks.size() == 1 && alone.peaks[0].status == FitStatus::ok) {
       peak = alone.peaks[0];
       peak.reason = fmt::format("fitted alone on [{:.1f}, {:.1f}] K with a degree-{} background (joint fit: {})",
                                 T[left], T[right], options.window_background_degree, joint_reason);
+      peak.span_lo_K = T[left];
+      peak.span_hi_K = T[right];
+      peak.local_background = alone.background;
+      peak.local_T_centre_K = alone.T_centre_K;
+      peak.local_T_scale_K = alone.T_scale_K;
     } else {
       peak.reason += fmt::format("; window fallback on [{:.1f}, {:.1f}] K: {}", T[left], T[right],
                                  alone.peaks.empty() ? alone.reason : alone.peaks[0].reason);
@@ -498,14 +515,45 @@ FrequencyFit fit_loss_peaks(std::span<const double> T_K, std::span<const double>
   return fit;
 }
 
-double evaluate_background(const FrequencyFit& fit, double T_K) {
-  const double u = (T_K - fit.T_centre_K) / fit.T_scale_K;
+namespace {
+
+double polynomial(const std::vector<double>& coefficients, double u) {
   double value = 0, power = 1;
-  for (const double c : fit.background) {
+  for (const double c : coefficients) {
     value += c * power;
     power *= u;
   }
   return value;
+}
+
+}  // namespace
+
+double evaluate_background(const FrequencyFit& fit, double T_K) {
+  return polynomial(fit.background, (T_K - fit.T_centre_K) / fit.T_scale_K);
+}
+
+FittedModelValue fitted_model_at(const FrequencyFit& fit, double T_K) {
+  FittedModelValue out;
+  if (fit.status == FitStatus::ok) {
+    out.model = evaluate_fit(fit, T_K);
+    out.background = evaluate_background(fit, T_K);
+    out.part = -1;
+    return out;
+  }
+  for (std::size_t k = 0; k < fit.peaks.size(); ++k) {
+    const PeakFit& peak = fit.peaks[k];
+    if (peak.status != FitStatus::ok || !peak.span_lo_K || T_K < *peak.span_lo_K || T_K > *peak.span_hi_K) continue;
+    out.background = polynomial(peak.local_background, (T_K - peak.local_T_centre_K) / peak.local_T_scale_K);
+    out.model = out.background + cole_cole_peak(T_K, *peak.height, *peak.Tp_K, *peak.width_K, peak.shape_b);
+    out.part = static_cast<int>(k);
+    break;
+  }
+  return out;
+}
+
+double evaluate_fitted_model(const FrequencyFit& fit, double T_K, bool background_only) {
+  const FittedModelValue value = fitted_model_at(fit, T_K);
+  return background_only ? value.background : value.model;
 }
 
 double evaluate_fit(const FrequencyFit& fit, double T_K) {

@@ -11,6 +11,7 @@
 // peak are (ln H, Tp, ln w). E comes from the Arrhenius plot across frequencies (arrhenius.hpp).
 // Solver: Eigen's MINPACK Levenberg-Marquardt (unsupported/Eigen/NonLinearOptimization) with an
 // analytic Jacobian; standard errors from s^2 (J^T J)^-1 at the optimum.
+#include <limits>
 #include <optional>
 #include <span>
 #include <string>
@@ -43,6 +44,11 @@ struct PeakFit {
   std::optional<double> height, height_stderr;      ///< peak height H in the observable's unit
   std::optional<double> width_K, width_stderr_K;    ///< w = b E/k
   std::optional<double> amplitude_A;                ///< A of the reference formula, 2H/tan(pi b/4)
+  /// Set when the peak was fitted alone (window fallback): the span it was fitted on and its local
+  /// background (sum c_k u^k, u = (T - centre)/scale), so the curve can be drawn and checked.
+  std::optional<double> span_lo_K, span_hi_K;
+  std::vector<double> local_background;
+  double local_T_centre_K = 0, local_T_scale_K = 1;
 };
 
 struct PeakFitOptions {
@@ -88,5 +94,16 @@ FrequencyFit fit_loss_peaks(std::span<const double> T_K, std::span<const double>
 /// Model value of a fit (background + peaks with status ok or out_of_window); NaN if the fit failed.
 double evaluate_fit(const FrequencyFit& fit, double T_K);
 double evaluate_background(const FrequencyFit& fit, double T_K);
+
+/// What was fitted at T: the joint model where the joint fit is ok; otherwise, inside the span of
+/// a peak fitted alone, that peak on its local background; NaN elsewhere.
+struct FittedModelValue {
+  double model = std::numeric_limits<double>::quiet_NaN();
+  double background = std::numeric_limits<double>::quiet_NaN();
+  int part = -2;  ///< -1: the joint model; k >= 0: peak k fitted alone; -2: nothing fitted here
+};
+FittedModelValue fitted_model_at(const FrequencyFit& fit, double T_K);
+/// fitted_model_at(...).model, or its background with `background_only`.
+double evaluate_fitted_model(const FrequencyFit& fit, double T_K, bool background_only = false);
 
 }  // namespace glasslab::analysis

@@ -12,6 +12,7 @@
 #include "analysis/heat_flow.hpp"
 #include "analysis/seq.hpp"
 #include "analysis/smoothing.hpp"
+#include "analysis/transitions.hpp"
 
 namespace glasslab::analysis {
 
@@ -35,25 +36,49 @@ struct SeqSeriesOptions {
   double heating_rate_K_per_s = 10.0 / 60.0;  ///< the paper's XRD ramp, 10 K/min
   std::optional<double> molar_mass_g_per_mol = kCuZrAlHfCoMolarMass_g_per_mol;
   FeatureOptions features;
-  /// Features use a smoother curve, lambda = factor x lambda_GCV: GCV optimises the values, and
-  /// their second derivative (the curvature the finder reads) is then still noisy.
-  double feature_lambda_factor = 30.0;
+  CrystallizationOptions crystallization;
+  GlassTransitionOptions glass_transition;    ///< its Tg_hint_K is taken from features.Tg_hint_K
+  int min_segment_points = 8;                 ///< a part smoothed on its own needs this many points
 };
 
+/// Seq(T) of a heating run. Crystallization is located first on the series smoothed as a whole
+/// (GCV); the glass and liquid below it and the crystallization part are then smoothed separately,
+/// each with its own GCV lambda, because the fall is ~100 times steeper than anything in the glass
+/// and a single lambda fitted to it leaves the glass undersmoothed. Features and Tg come from the
+/// part below crystallization only (docs/analysis.md, "Transitions" and "Features").
 struct SeqSeriesAnalysis {
   std::vector<double> T_K, seq_J_per_mol_K;  ///< the frames with a Seq and a T_mid
-  SmoothedSeries whittaker;                  ///< GCV-smoothed Seq [J/(mol K)] and derivative
+  SmoothedSeries whittaker;                  ///< piecewise GCV-smoothed Seq [J/(mol K)] and derivative
+  std::vector<SmoothedSeries> segments;      ///< the parts joined into `whittaker` (1 or 2)
+  SmoothedSeries whole_series;               ///< one GCV lambda for everything (locates crystallization)
   std::optional<SmoothedSeries> savitzky_golay;  ///< baseline; absent when the series is too short
   std::string savitzky_golay_reason;
-  HeatFlow heat_flow;                        ///< from the Whittaker derivative
+  HeatFlow heat_flow;                        ///< from the piecewise Whittaker derivative
   std::optional<HeatFlow> heat_flow_savitzky_golay;
-  SmoothedSeries feature_smoothing;          ///< the smoother curve the features were located on
+  SmoothedSeries feature_smoothing;          ///< the part the features were located on (below crystallization)
+  DerivativeErrors feature_errors;           ///< its slope and curvature standard errors
+  std::optional<Crystallization> crystallization;
+  GlassTransitionFit glass_transition;
   FeatureReport features;
 };
 
 /// Throws std::invalid_argument when the series is too short for the smoother.
 SeqSeriesAnalysis analyze_seq_series(const std::vector<double>& T_K, const std::vector<double>& seq_J_per_mol_K,
                                      const SeqSeriesOptions& options);
+
+/// Fig. 2 of the paper: curves of several runs (sample states) shifted by a constant so that they
+/// overlap in the supercooled liquid, where the states' structures no longer differ; their Seq is
+/// then compared in shape. The window is the reference's liquid: from `margin_above_Tg_K` above its
+/// Tg (found, else `Tg_hint_K`) to `margin_below_end_K` below the end of its liquid (crystallization's
+/// liquid_end_K, else its last point).
+struct LiquidWindow {
+  double from_K = 0, to_K = 0;
+};
+LiquidWindow liquid_window(const SeqSeriesAnalysis& reference, double Tg_hint_K, double margin_above_Tg_K = 15.0,
+                           double margin_below_end_K = 5.0);
+/// The offset that overlaps `series` (its input Seq values) with the reference's smoothed curve in
+/// the window (liquid_alignment_offset).
+LiquidAlignment align_in_liquid(const SeqSeriesAnalysis& series, const SeqSeriesAnalysis& reference, LiquidWindow window);
 
 struct RunAnalysisOptions {
   SeqOptions seq;

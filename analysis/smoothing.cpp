@@ -119,15 +119,28 @@ public:
       : series_(s), order_(order), n_(static_cast<int>(s.x.size())), penalty_(penalty_matrix(s.x, order)) {
     weights_ = Eigen::Map<const Eigen::VectorXd>(s.weight.data(), n_);
     wy_ = weights_.cwiseProduct(Eigen::Map<const Eigen::VectorXd>(s.y.data(), n_));
-    W_ = SparseMatrix(n_, n_);
-    W_.reserve(Eigen::VectorXi::Constant(n_, 1));
-    for (int i = 0; i < n_; ++i) W_.insert(i, i) = weights_[i];
-    solver_.analyzePattern(SparseMatrix(W_ + penalty_));
+    SparseMatrix W(n_, n_);
+    W.reserve(Eigen::VectorXi::Constant(n_, 1));
+    for (int i = 0; i < n_; ++i) W.insert(i, i) = weights_[i];
+    // A = W + lambda P keeps one pattern for every lambda: assemble it once and only refill its
+    // values (W's and P's share of each stored entry) per evaluation.
+    A_ = SparseMatrix(W + penalty_);
+    A_.makeCompressed();
+    w_values_.resize(A_.nonZeros());
+    p_values_.resize(A_.nonZeros());
+    for (int col = 0, k = 0; col < A_.outerSize(); ++col) {
+      for (SparseMatrix::InnerIterator it(A_, col); it; ++it, ++k) {
+        w_values_[k] = it.row() == it.col() ? weights_[col] : 0.0;
+        p_values_[k] = penalty_.coeff(it.row(), it.col());
+      }
+    }
+    solver_.analyzePattern(A_);
   }
 
   WhittakerEvaluation evaluate(double lambda) {
-    const SparseMatrix A = W_ + lambda * penalty_;
-    solver_.factorize(A);
+    double* values = A_.valuePtr();
+    for (Eigen::Index k = 0; k < A_.nonZeros(); ++k) values[k] = w_values_[k] + lambda * p_values_[k];
+    solver_.factorize(A_);
     if (solver_.info() != Eigen::Success) {
       throw std::runtime_error(fmt::format("Whittaker system not positive definite at lambda = {}", lambda));
     }
@@ -143,6 +156,8 @@ public:
     return e;
   }
 
+  /// The factorisation of the last evaluate()d system.
+  const Solver& solver() const { return solver_; }
   /// Typical size of the penalty's diagonal, to centre the lambda scan.
   double penalty_scale() const { return penalty_.diagonal().mean(); }
   int size() const { return n_; }
@@ -151,8 +166,8 @@ private:
   const MergedSeries& series_;
   int order_;
   int n_;
-  SparseMatrix penalty_, W_;
-  Eigen::VectorXd weights_, wy_;
+  SparseMatrix penalty_, A_;
+  Eigen::VectorXd weights_, wy_, w_values_, p_values_;
   Solver solver_;
 };
 
@@ -202,12 +217,48 @@ double rms_difference(const std::vector<double>& a, const std::vector<double>& b
 std::string SmoothedSeries::describe() const {
   if (method == "whittaker") {
     return fmt::format("Whittaker smoother, order-{} divided differences, lambda = {:.4g}{}, GCV = {:.4g}, "
-                       "effective dof = {:.2f} of {} points", order, lambda, lambda_from_gcv ? " (GCV)" : " (fixed)",
-                       gcv_score, effective_dof, x.size());
+                       "effective dof = {:.2f} of {} points{}", order, lambda, lambda_from_gcv ? " (GCV)" : " (fixed)",
+                       gcv_score, effective_dof, lambda_points > 0 ? static_cast<std::size_t>(lambda_points) : x.size(), note);
   }
-  return fmt::format("Savitzky-Golay, polynomial order {}, {} points on a uniform grid of step {:.4g}",
-                     order, window_points, grid_step);
+  return fmt::format("Savitzky-Golay, polynomial order {}, {} points on a uniform grid of step {:.4g}{}",
+                     order, window_points, grid_step, note);
 }
+
+namespace {
+
+/// The three-point stencil of nonuniform_derivative at point i: d_i = sum_k c[k] y[first + k].
+struct DerivativeStencil {
+  std::size_t first = 0;
+  double c[3] = {0, 0, 0};
+};
+
+/// Second-order formulas on a non-uniform grid: central inside, one-sided at the ends (n >= 3).
+DerivativeStencil derivative_stencil(std::span<const double> x, std::size_t i) {
+  const std::size_t n = x.size();
+  DerivativeStencil s;
+  if (i == 0) {
+    const double h1 = x[1] - x[0], h2 = x[2] - x[1];
+    s.first = 0;
+    s.c[0] = -(2 * h1 + h2) / (h1 * (h1 + h2));
+    s.c[1] = (h1 + h2) / (h1 * h2);
+    s.c[2] = -h1 / (h2 * (h1 + h2));
+  } else if (i == n - 1) {
+    const double g1 = x[n - 2] - x[n - 3], g2 = x[n - 1] - x[n - 2];
+    s.first = n - 3;
+    s.c[0] = g2 / (g1 * (g1 + g2));
+    s.c[1] = -(g1 + g2) / (g1 * g2);
+    s.c[2] = (2 * g2 + g1) / (g2 * (g1 + g2));
+  } else {
+    const double h1 = x[i] - x[i - 1], h2 = x[i + 1] - x[i];
+    s.first = i - 1;
+    s.c[0] = -h2 / (h1 * (h1 + h2));
+    s.c[1] = (h2 - h1) / (h1 * h2);
+    s.c[2] = h1 / (h2 * (h1 + h2));
+  }
+  return s;
+}
+
+}  // namespace
 
 std::vector<double> nonuniform_derivative(std::span<const double> x, std::span<const double> y) {
   const std::size_t n = x.size();
@@ -217,16 +268,9 @@ std::vector<double> nonuniform_derivative(std::span<const double> x, std::span<c
     d[0] = d[1] = (y[1] - y[0]) / (x[1] - x[0]);
     return d;
   }
-  for (std::size_t i = 1; i + 1 < n; ++i) {
-    const double h1 = x[i] - x[i - 1], h2 = x[i + 1] - x[i];
-    d[i] = -h2 / (h1 * (h1 + h2)) * y[i - 1] + (h2 - h1) / (h1 * h2) * y[i] + h1 / (h2 * (h1 + h2)) * y[i + 1];
-  }
-  {  // one-sided second-order formulas at the ends
-    const double h1 = x[1] - x[0], h2 = x[2] - x[1];
-    d[0] = -(2 * h1 + h2) / (h1 * (h1 + h2)) * y[0] + (h1 + h2) / (h1 * h2) * y[1] - h1 / (h2 * (h1 + h2)) * y[2];
-    const double g1 = x[n - 2] - x[n - 3], g2 = x[n - 1] - x[n - 2];
-    d[n - 1] = g2 / (g1 * (g1 + g2)) * y[n - 3] - (g1 + g2) / (g1 * g2) * y[n - 2] +
-               (2 * g2 + g1) / (g2 * (g1 + g2)) * y[n - 1];
+  for (std::size_t i = 0; i < n; ++i) {
+    const DerivativeStencil s = derivative_stencil(x, i);
+    d[i] = s.c[0] * y[s.first] + s.c[1] * y[s.first + 1] + s.c[2] * y[s.first + 2];
   }
   return d;
 }
@@ -271,6 +315,53 @@ SmoothedSeries whittaker_smooth(std::span<const double> x, std::span<const doubl
   out.residual_rms = rms_difference(merged.y, out.y_smooth);
   out.x = std::move(merged.x);
   out.y_input = std::move(merged.y);
+  out.weight = std::move(merged.weight);
+  return out;
+}
+
+namespace {
+
+/// nonuniform_derivative as a sparse n x n matrix (its stencils as rows; n >= 3).
+SparseMatrix derivative_matrix(std::span<const double> x) {
+  const int n = static_cast<int>(x.size());
+  std::vector<Eigen::Triplet<double>> triplets;
+  triplets.reserve(3 * static_cast<std::size_t>(n));
+  for (int i = 0; i < n; ++i) {
+    const DerivativeStencil s = derivative_stencil(x, static_cast<std::size_t>(i));
+    for (int k = 0; k < 3; ++k) triplets.emplace_back(i, static_cast<int>(s.first) + k, s.c[k]);
+  }
+  SparseMatrix D(n, n);
+  D.setFromTriplets(triplets.begin(), triplets.end());
+  return D;
+}
+
+/// sqrt(sigma^2 * sum_k w_k (A^-1 c_i)_k^2) for every row c_i of `rows` (Cov(z) = sigma^2 A^-1 W A^-1).
+std::vector<double> linear_functional_stderr(const Solver& solver, const SparseMatrix& rows,
+                                             const Eigen::VectorXd& weights, double sigma) {
+  const Eigen::MatrixXd solved = solver.solve(Eigen::MatrixXd(rows.transpose()));  // column i = A^-1 c_i
+  std::vector<double> out(static_cast<std::size_t>(rows.rows()));
+  for (int i = 0; i < rows.rows(); ++i)
+    out[static_cast<std::size_t>(i)] = sigma * std::sqrt(solved.col(i).cwiseAbs2().dot(weights));
+  return out;
+}
+
+}  // namespace
+
+DerivativeErrors whittaker_derivative_errors(const SmoothedSeries& smoothed) {
+  if (smoothed.method != "whittaker" || smoothed.weight.size() != smoothed.x.size() || smoothed.x.size() < 4) {
+    throw std::invalid_argument("derivative errors need a Whittaker result with its weights (4 points or more)");
+  }
+  const MergedSeries merged{smoothed.x, smoothed.y_input, smoothed.weight};
+  WhittakerSystem system(merged, smoothed.order);
+  const WhittakerEvaluation e = system.evaluate(smoothed.lambda);
+  const double dof = static_cast<double>(merged.x.size()) - e.trace_H;
+  DerivativeErrors out;
+  out.noise_sigma = dof > 0 ? std::sqrt(e.weighted_rss / dof) : 0.0;
+  const SparseMatrix D = derivative_matrix(merged.x);
+  const SparseMatrix D2 = SparseMatrix(D * D);
+  const Eigen::VectorXd weights = Eigen::Map<const Eigen::VectorXd>(merged.weight.data(), static_cast<int>(merged.weight.size()));
+  out.slope_stderr = linear_functional_stderr(system.solver(), D, weights, out.noise_sigma);
+  out.curvature_stderr = linear_functional_stderr(system.solver(), D2, weights, out.noise_sigma);
   return out;
 }
 
@@ -335,6 +426,7 @@ SmoothedSeries savitzky_golay_smooth(std::span<const double> x, std::span<const 
   out.residual_rms = rms_difference(merged.y, out.y_smooth);
   out.x = std::move(merged.x);
   out.y_input = std::move(merged.y);
+  out.weight = std::move(merged.weight);
   return out;
 }
 

@@ -23,6 +23,7 @@ namespace glasslab::analysis {
 struct SmoothedSeries {
   std::vector<double> x;       ///< increasing; duplicates in the input merged (mean y, weight = count)
   std::vector<double> y_input; ///< the (merged) input values at x
+  std::vector<double> weight;  ///< points merged into each x (1 unless T_mid values coincided)
   std::vector<double> y_smooth;
   std::vector<double> dy_dx;   ///< derivative of the smooth curve at x
   std::string method;          ///< "whittaker" or "savitzky_golay"
@@ -34,6 +35,8 @@ struct SmoothedSeries {
   int window_points = 0;       ///< SG: window length on the uniform grid
   double grid_step = 0;        ///< SG: uniform grid step [x]
   double residual_rms = 0;     ///< rms of y_input - y_smooth
+  std::string note;            ///< appended to describe(), e.g. how a piecewise series was joined
+  int lambda_points = 0;       ///< points lambda/GCV/dof refer to (0: all of x; less for a joined series)
 
   std::string describe() const;  ///< one line for reports, e.g. "whittaker d=3 lambda=... (GCV ...)"
 };
@@ -47,6 +50,19 @@ struct WhittakerOptions {
 /// Throws std::invalid_argument for fewer than order + 2 distinct x or non-finite input.
 SmoothedSeries whittaker_smooth(std::span<const double> x, std::span<const double> y,
                                 const WhittakerOptions& options = {});
+
+/// Standard errors of a Whittaker result's derivative and curvature at each x (the smoother is
+/// linear, z = A^-1 W y with A = W + lambda P, so Cov(z) = sigma^2 A^-1 W A^-1, with
+/// sigma^2 = sum w (y - z)^2 / (n - tr H) the residual variance). The slope and curvature are
+/// nonuniform_derivative applied once and twice, the same operators as SmoothedSeries::dy_dx.
+/// They describe the noise only, not the smoother's bias (a sharp kink is rounded, not uncertain).
+struct DerivativeErrors {
+  double noise_sigma = 0;                  ///< estimated sigma of one input point [y]
+  std::vector<double> slope_stderr;        ///< [y/x]
+  std::vector<double> curvature_stderr;    ///< [y/x^2]
+};
+/// Throws std::invalid_argument unless `smoothed` is a Whittaker result.
+DerivativeErrors whittaker_derivative_errors(const SmoothedSeries& smoothed);
 
 /// GCV score of one lambda (for reports and tests of the selection).
 double whittaker_gcv(std::span<const double> x, std::span<const double> y, int order, double lambda);

@@ -32,7 +32,7 @@ namespace glasslab::app {
 namespace {
 
 struct AnalyzeOptions {
-  std::string run;                    ///< positional RUN id (store mode)
+  std::vector<std::string> runs;      ///< positional RUN ids (store mode); several: aligned as in Fig. 2
   std::string db_path;
   std::string out_dir;
   std::vector<std::string> gr_files;
@@ -110,11 +110,19 @@ void print_dma_tables(const analysis::DmaAnalysis& dma) {
 
 void print_series_text(const analysis::SeqSeriesAnalysis& series) {
   fmt::print("\nSeq(T) smoothing: {}\n", series.whittaker.describe());
-  fmt::print("Tg: {} K, crystallization onset: {} K\n", opt(series.features.Tg_K, "{:.1f}"),
-             opt(series.features.crystallization_onset_K, "{:.1f}"));
-  fmt::print("{:<22} {:<14} {:>9} {:>8}\n", "feature", "label", "T (K)", "T/Tg");
+  const analysis::GlassTransitionFit& g = series.glass_transition;
+  if (g.Tg_K) {
+    fmt::print("Tg: {:.1f} K, 1-sigma interval {:.1f}-{:.1f} K (step width {:.1f} K, heat-capacity step {:.3g} J/(mol K), "
+               "{:.1f} sigma)\n", *g.Tg_K, g.Tg_interval_lo_K, g.Tg_interval_hi_K, g.width_K, g.heat_capacity_step,
+               g.step_significance);
+  } else {
+    fmt::print("Tg: - ({}: {})\n", analysis::to_string(g.status), g.reason);
+  }
+  fmt::print("Crystallization onset: {} K\n", opt(series.features.crystallization_onset_K, "{:.1f}"));
+  fmt::print("{:<22} {:<16} {:>9} {:>8} {:>8}\n", "feature", "label", "T (K)", "T/Tg", "sigma");
   for (const auto& f : series.features.features) {
-    fmt::print("{:<22} {:<14} {:>9.1f} {:>8}\n", analysis::to_string(f.kind), f.label, f.T_K, opt(f.T_over_Tg, "{:.3f}"));
+    fmt::print("{:<22} {:<16} {:>9.1f} {:>8} {:>8.1f}\n", analysis::to_string(f.kind), f.label, f.T_K,
+               opt(f.T_over_Tg, "{:.3f}"), f.significance);
   }
 }
 
@@ -394,22 +402,24 @@ void print_stored_run_summary(const StoredRunAnalysis& a) {
   if (frames.empty() && a.sweeps.empty()) fmt::print("The run has no frames and no DMA points.\n");
 }
 
-void run_store_mode(const AnalyzeOptions& o) {
-  acquisition::RunId run_id = 0;
+acquisition::RunId parse_run_id(const std::string& text) {
   try {
     std::size_t used = 0;
-    run_id = std::stoll(o.run, &used);
-    if (used != o.run.size() || run_id <= 0) throw std::invalid_argument("not a positive integer");
+    const acquisition::RunId id = std::stoll(text, &used);
+    if (used != text.size() || id <= 0) throw std::invalid_argument("not a positive integer");
+    return id;
   } catch (const std::exception&) {
-    throw UsageError(fmt::format("analyze: RUN '{}' is not a run id (a positive integer)", o.run));
+    throw UsageError(fmt::format("analyze: RUN '{}' is not a run id (a positive integer)", text));
   }
-  const std::string db_path = o.db_path.empty() ? default_db_path() : o.db_path;
-  StoredRunAnalysis a = analyze_stored_run(o, run_id, db_path);
-  a.report_dir = !o.out_dir.empty() ? o.out_dir
-                                    : (std::filesystem::path(db_path).parent_path() / "reports" /
-                                       fmt::format("run-{}", run_id)).string();
-  store_results(db_path, a);
+}
 
+/// Analyses one stored run, stores the results and writes its report folder. Returns the analysis
+/// and adds any plotting failure to `plot_errors`.
+StoredRunAnalysis analyze_store_and_report(const AnalyzeOptions& o, acquisition::RunId run_id, const std::string& db_path,
+                                           const std::string& report_dir, std::string& plot_errors) {
+  StoredRunAnalysis a = analyze_stored_run(o, run_id, db_path);
+  a.report_dir = report_dir;
+  store_results(db_path, a);
   std::filesystem::create_directories(a.report_dir);
   PlotOutcome plots = write_report(a.report_dir, a.report, o.Tg_K);
   for (std::size_t i = 1; i < a.sweeps.size() && plots.error.empty(); ++i) {  // further sweeps: own folders
@@ -418,16 +428,86 @@ void run_store_mode(const AnalyzeOptions& o) {
     plots.files.insert(plots.files.end(), more.files.begin(), more.files.end());
     plots.error = more.error;
   }
-  if (o.format == "json") fmt::print("{}\n", stored_run_json(a).dump(2));
-  else print_stored_run_summary(a);
-  std::fflush(stdout);
-  if (!plots.error.empty()) throw StoreError(fmt::format("report in {}: {}", a.report_dir, plots.error));
+  if (!plots.error.empty()) plot_errors += fmt::format("{}report in {}: {}", plot_errors.empty() ? "" : "; ", a.report_dir, plots.error);
   fmt::print(stderr, "glasslab analyze: run {}: results stored in {}, {} files written to {}\n", run_id, db_path,
              plots.files.size(), a.report_dir);
+  return a;
+}
+
+/// Fig. 2: every run's Seq(T) shifted to overlap the first run's in its supercooled liquid.
+ComparedRuns compare_runs(const std::vector<StoredRunAnalysis>& analyses, double Tg_hint_K) {
+  ComparedRuns compared;
+  const analysis::SeqSeriesAnalysis* reference = nullptr;
+  for (const auto& a : analyses) {
+    if (!a.report.series) continue;
+    if (!reference) {
+      reference = &*a.report.series;
+      compared.reference_run = a.run.id;
+      compared.window = analysis::liquid_window(*reference, Tg_hint_K);
+    }
+    analysis::LiquidAlignment alignment = analysis::align_in_liquid(*a.report.series, *reference, compared.window);
+    if (reference == &*a.report.series && alignment.offset) {
+      alignment.offset = 0.0;  // the reference by definition; its rms is its own scatter about its smooth curve
+      alignment.reason = "reference";
+    }
+    compared.runs.push_back({a.run.id, a.run.sample_json, &*a.report.series, alignment});
+  }
+  return compared;
+}
+
+void print_comparison(const ComparedRuns& compared) {
+  fmt::print("\nSeq(T) aligned in the liquid of run {} ({:.1f}-{:.1f} K), as in the paper's Fig. 2:\n",
+             compared.reference_run, compared.window.from_K, compared.window.to_K);
+  fmt::print("{:>6} {:>22} {:>8} {:>18} {}\n", "run", "offset (J/(mol K))", "points", "rms after (J/(mol K))", "status");
+  for (const auto& run : compared.runs) {
+    const auto& a = run.alignment;
+    fmt::print("{:>6} {:>22} {:>8} {:>18.4f} {}{}\n", run.id, opt(a.offset, "{:+.4f}"), a.overlap_points, a.rms_after,
+               analysis::to_string(a.status), a.reason.empty() ? "" : ": " + a.reason);
+  }
+}
+
+void run_store_mode(const AnalyzeOptions& o) {
+  std::vector<acquisition::RunId> ids;
+  for (const auto& text : o.runs) ids.push_back(parse_run_id(text));
+  const std::string db_path = o.db_path.empty() ? default_db_path() : o.db_path;
+  const std::filesystem::path reports = std::filesystem::path(db_path).parent_path() / "reports";
+  std::string plot_errors;
+  std::vector<StoredRunAnalysis> analyses;
+  for (const auto id : ids) {
+    // One run: --out is its folder. Several: --out holds a folder per run and the comparison.
+    const std::string dir = ids.size() == 1 && !o.out_dir.empty() ? o.out_dir
+                            : !o.out_dir.empty()                  ? (std::filesystem::path(o.out_dir) / fmt::format("run-{}", id)).string()
+                                                                  : (reports / fmt::format("run-{}", id)).string();
+    analyses.push_back(analyze_store_and_report(o, id, db_path, dir, plot_errors));
+  }
+  if (ids.size() == 1) {
+    if (o.format == "json") fmt::print("{}\n", stored_run_json(analyses.front()).dump(2));
+    else print_stored_run_summary(analyses.front());
+  } else {
+    std::string name = "compare";
+    for (const auto id : ids) name += fmt::format("-{}", id);
+    const std::string dir = o.out_dir.empty() ? (reports / name).string() : o.out_dir;
+    const ComparedRuns compared = compare_runs(analyses, o.Tg_K);
+    const PlotOutcome plots = write_comparison_plots(dir, compared, o.Tg_K);
+    if (!plots.error.empty()) plot_errors += fmt::format("{}comparison in {}: {}", plot_errors.empty() ? "" : "; ", dir, plots.error);
+    if (o.format == "json") {
+      nlohmann::json runs = nlohmann::json::array();
+      for (const auto& a : analyses) runs.push_back(stored_run_json(a));
+      fmt::print("{}\n", nlohmann::json{{"runs", runs}, {"comparison", comparison_json(compared)}, {"comparison_dir", dir}}.dump(2));
+    } else {
+      for (const auto& a : analyses) {
+        print_stored_run_summary(a);
+        fmt::print("\n");
+      }
+      print_comparison(compared);
+    }
+  }
+  std::fflush(stdout);
+  if (!plot_errors.empty()) throw StoreError(plot_errors);
 }
 
 void run_analyze(const AnalyzeOptions& o) {
-  if (!o.run.empty()) {
+  if (!o.runs.empty()) {
     if (!o.gr_files.empty() || !o.dma_csv.empty() || !o.trios.empty()) {
       throw UsageError("analyze RUN: --gr, --dma-csv and --trios are for file mode; give RUN alone");
     }
@@ -445,7 +525,9 @@ void run_analyze(const AnalyzeOptions& o) {
 void add_analyze_command(CLI::App& app) {
   auto o = std::make_shared<AnalyzeOptions>();
   CLI::App* cmd = app.add_subcommand("analyze", "Seq from reduced PDFs, heat flow, and DMA activation energies");
-  cmd->add_option("RUN", o->run, "Run id in the store (analyse its frames and DMA sweeps)");
+  cmd->add_option("RUN", o->runs,
+                  "Run id(s) in the store: analyse frames and DMA sweeps; several runs are also compared, their "
+                  "Seq(T) shifted to overlap in the first run's liquid (paper Fig. 2)");
   cmd->add_option("--db", o->db_path, "Run store (SQLite)")->default_str(default_db_path());
   cmd->add_option("--out", o->out_dir, "Report folder: report.json, data files, gnuplot scripts, PNG and SVG");
   cmd->add_option("--gr", o->gr_files, "Reduced PDF G(r) files (PDFgetX3 .gr or 2/3-column text)")->expected(1, -1);

@@ -52,7 +52,7 @@ void add_sim_linkam_command(CLI::App& sim) {
       "linkam",
       "Simulated Linkam T95 + THMS600 + LNP95 on a pseudo-terminal: prints the stable device path as the first "
       "line of stdout, then serves the T95 serial protocol. Run-time fault lines on stdin: drop S, garbage N, "
-      "late MS, silent S, open_circuit on|off, status");
+      "late MS, silent S, open_circuit on|off, runaway on|off, overshoot K, status");
   cmd->add_option("--speed", options->speed, "Experiment seconds per wall second")
       ->check(CLI::PositiveNumber)
       ->capture_default_str();
@@ -72,7 +72,7 @@ void add_sim_linkam_command(CLI::App& sim) {
                 "Start the LN2 pump in automatic mode (default: manual, speed 0, as if never set)");
   cmd->add_option("--fault", options->faults,
                   "Scheduled fault, repeatable: COMMAND[:ARG][@T_s], e.g. drop:5@60, garbage:3@10, late:800, "
-                  "silent:10@30, open_circuit:on@120 (T_s = experiment seconds after start)");
+                  "silent:10@30, open_circuit:on@120, runaway:on@60, overshoot:15 (T_s = experiment seconds after start)");
   cmd->add_option("--truth-log", options->truth_log_path,
                   "Write the true state (t_s,T_K,setpoint_K,state,clock_mono_ns) as CSV to FILE");
   cmd->add_option("--truth-interval", options->truth_interval_s, "Experiment seconds between truth-log lines")

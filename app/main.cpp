@@ -34,6 +34,7 @@ int main(int argc, char** argv) {
   glasslab::app::add_sim_xrd_command(*sim);
   glasslab::app::add_import_commands(app);
   glasslab::app::add_analyze_command(app);
+  glasslab::app::add_serve_commands(app);
 
   try {
     app.parse(argc, argv);

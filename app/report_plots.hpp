@@ -3,6 +3,7 @@
 // (docs/analysis.md, "Reports"). For every plot a data file and an editable .gp script are
 // written into the report folder and gnuplot is run there, producing PNG (pngcairo, or png
 // when cairo is missing) and SVG. Shared by `glasslab analyze` on files and, later, on a run.
+#include <cstdint>
 #include <optional>
 #include <string>
 #include <vector>
@@ -34,6 +35,23 @@ PlotOutcome write_series_plots(const std::string& directory, const analysis::Seq
                                double Tg_for_axis_K);
 /// tan delta(T) per frequency with the fitted peaks, and the Arrhenius plot.
 PlotOutcome write_dma_plots(const std::string& directory, const analysis::DmaAnalysis& dma);
+/// Several runs' Seq(T) compared as in the paper's Fig. 2 (glasslab analyze RUN RUN...).
+struct ComparedRun {
+  std::int64_t id = 0;
+  std::string sample_json;
+  const analysis::SeqSeriesAnalysis* series = nullptr;
+  analysis::LiquidAlignment alignment;  ///< offset that overlaps this run with the reference's liquid
+};
+struct ComparedRuns {
+  std::int64_t reference_run = 0;
+  analysis::LiquidWindow window;
+  std::vector<ComparedRun> runs;  ///< the reference first (offset 0)
+};
+nlohmann::json comparison_json(const ComparedRuns& compared);
+/// seq_T_aligned (each run shifted by its offset, the liquid window marked) and heat_flow_compare
+/// (against T/Tg), with their data files and scripts.
+PlotOutcome write_comparison_plots(const std::string& directory, const ComparedRuns& compared, double Tg_for_axis_K);
+
 /// report.json plus every plot the report supports.
 PlotOutcome write_report(const std::string& directory, const analysis::RunReport& report, double Tg_for_axis_K);
 

@@ -9,9 +9,14 @@
 //     (an unattended night that produced data is a finished run; each failure is an event
 //      `sweep_failed` with its reason and is listed in the dma_queue_summary result)
 //   - none completed (all failed, or no connection) -> failed
-//   - operator stop (Ctrl-C / SIGTERM)             -> aborted
+//   - operator stop (Ctrl-C / SIGTERM, ctl, dashboard, terminal key) -> aborted
+// Pause (docs/dashboard.md): the DHR-3 service has no hold command, so a paused queue waits
+// between sweeps: the sweep running when the pause is asked for completes, the rheometer is left
+// aborted (oven and drive off) as after every sweep, and the next sweep starts on resume.
 // The rheometer is sent ABORT on every exit path (the sweep runner after each sweep, and once
 // more here when the queue ends, whatever happened).
+#include <algorithm>
+
 #include <fmt/format.h>
 
 #include "acquisition/dma/queue_runner.hpp"
@@ -73,6 +78,7 @@ class DmaPartImpl final : public DmaPart {
 public:
   DmaPartImpl(const schedules::Schedule& schedule, const RunOptions& options, std::int64_t clock_origin_ns)
       : sweeps_(sweeps_from_schedule(schedule)) {
+    if (options.resume) resume_from(*options.resume);
     config_ = schedule.instruments.rheometer.value_or(schedules::RheometerConfig{});
     if (options.simulate) {
       std::vector<std::string> args{"rheometer",         "--port",
@@ -98,10 +104,10 @@ public:
             {"sweeps", sweeps}};
   }
 
-  acquisition::RunStop execute(RunContext& context, const std::atomic<bool>& abort_requested) override {
+  acquisition::RunStop execute(RunContext& context) override {
     acquisition::RunStop stop;
     try {
-      stop = run_queue(context, abort_requested);
+      stop = run_queue(context);
     } catch (const std::exception& e) {  // connection never opened, or something unforeseen
       stop.status = acquisition::ExitStatus::failed;
       stop.reason = e.what();
@@ -116,7 +122,24 @@ public:
   std::string summary() const override { return summary_text_; }
 
 private:
-  acquisition::RunStop run_queue(RunContext& context, const std::atomic<bool>& abort_requested) {
+  /// The queue's safe point: show which sweep starts, and wait here while the run is paused.
+  void before_sweep(RunContext& context, std::size_t index) {
+    auto& control = context.control;
+    const auto& spec = sweeps_[index];
+    if (control.pause_wanted() && !control.abort_requested()) {
+      control.confirm_paused(fmt::format("DMA queue holds before sweep {}/{} ({}); the rheometer is idle (aborted, oven "
+                                         "off)", index + 1, sweeps_.size(), spec.name));
+      while (control.pause_wanted() && !control.abort_requested()) control.wait_for_change(std::chrono::milliseconds(100));
+      if (!control.abort_requested())
+        control.confirm_resumed(fmt::format("sweep {}/{} ({}) starts", index + 1, sweeps_.size(), spec.name));
+    }
+    context.status.on_dma_sweep_start(static_cast<int>(index) + 1, static_cast<int>(sweeps_.size()), spec.name,
+                                      spec.step_index);
+  }
+
+  acquisition::RunStop run_queue(RunContext& context) {
+    auto& control = context.control;
+    control.set_pause_note("the DMA queue pauses between sweeps: the sweep running now completes first");
     rheometer::RheometerClient client(rheometer::client_options_from_connection(config_.connection));
     // Whatever happens below, the oven and drive are stopped before the client goes away.
     struct LeaveSafe {
@@ -137,21 +160,27 @@ private:
     };
     dma::SweepFitRecorder recorder(context.recorder, on_fit);
     dma::DmaQueueRunner runner(client, context.clock, recorder);
+    runner.set_before_sweep([this, &context](std::size_t index) { before_sweep(context, index); });
+    if (auto* checkpoints = context.checkpoints)
+      runner.set_step_callback([checkpoints](int step, bool finished) {
+        finished ? checkpoints->step_finished(step) : checkpoints->step_started(step);
+      });
     const std::string location = fmt::format("run {} in {}", context.run_id, context.options.db_path);
-    const dma::QueueSummary summary =
-        runner.run(sweeps_, [&abort_requested] { return abort_requested.load(); }, location);
+    const dma::QueueSummary summary = runner.run(sweeps_, [&control] { return control.abort_requested(); }, location);
     summary_text_ = summary.text();
     if (!summary_text_.empty() && summary_text_.back() == '\n') summary_text_.pop_back();
     context.store.record_analysis_result(context.run_id, "dma_queue_summary", "queue", summary_json(summary).dump());
-    return stop_from(summary, abort_requested.load());
+    return stop_from(summary, control.abort_requested() ? control.abort_reason() : std::string());
   }
 
-  acquisition::RunStop stop_from(const dma::QueueSummary& summary, bool operator_stop) const {
+  /// `abort_reason` empty: no operator abort.
+  acquisition::RunStop stop_from(const dma::QueueSummary& summary, const std::string& abort_reason) const {
     acquisition::RunStop stop;
     const std::size_t total = sweeps_.size();
-    if (operator_stop || summary.aborted > 0) {
+    if (!abort_reason.empty() || summary.aborted > 0) {
       stop.status = acquisition::ExitStatus::aborted;
-      stop.reason = fmt::format("operator stop after {} of {} sweeps", summary.completed, total);
+      stop.reason = fmt::format("operator stop after {} of {} sweeps{}", summary.completed, total,
+                                abort_reason.empty() ? "" : ": " + abort_reason);
       return stop;
     }
     if (summary.failed == 0) {
@@ -165,6 +194,17 @@ private:
     stop.status = summary.completed > 0 ? acquisition::ExitStatus::success : acquisition::ExitStatus::failed;
     stop.reason = fmt::format("{} of {} sweeps failed: {}", summary.failed, total, failures);
     return stop;
+  }
+
+  /// `glasslab resume`: the sweeps before the resume point are not run again; those that had
+  /// started and run again get a new name, so their points are not mixed with the first attempt's.
+  void resume_from(const ResumeOptions& resume) {
+    std::erase_if(sweeps_, [&](const dma::SweepSpec& s) { return s.step_index < resume.plan.start_step; });
+    const int resumes = resume.plan.state.resumes + 1;
+    for (auto& sweep : sweeps_)
+      if (std::find(resume.plan.repeated_steps.begin(), resume.plan.repeated_steps.end(), sweep.step_index) !=
+          resume.plan.repeated_steps.end())
+        sweep.name += fmt::format(" (resume {})", resumes);
   }
 
   static void record_event(RunContext& context, acquisition::EventLevel level, const std::string& kind,

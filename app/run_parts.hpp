@@ -5,17 +5,31 @@
 #include <atomic>
 #include <cstdint>
 #include <memory>
+#include <optional>
 #include <string>
 
+#include <CLI/CLI.hpp>
 #include <nlohmann/json.hpp>
 
+#include "acquisition/control/live_status.hpp"
+#include "acquisition/control/run_control.hpp"
 #include "acquisition/engine/run_engine.hpp"
 #include "acquisition/recorder.hpp"
+#include "acquisition/resume/resume_plan.hpp"
 #include "acquisition/store/run_store.hpp"
 #include "core/clock.hpp"
 #include "schedules/schedule.hpp"
 
 namespace glasslab::app {
+
+/// What `glasslab resume` (app/cmd_resume.cpp) changes in a run; a new run has none of it.
+struct ResumeOptions {
+  acquisition::RunId run_id = 0;
+  acquisition::resume::ResumePlan plan;   ///< start step, steps that run again, the summary
+  std::int64_t last_mono_ns = 0;          ///< the run's last record: the resumed clock goes on after it
+  std::optional<double> stage_start_K;    ///< --sim: the simulated stage starts where the last reading was
+  int first_frame_index = 0;              ///< frames continue their numbering
+};
 
 struct RunOptions {
   std::string schedule_path;
@@ -29,6 +43,12 @@ struct RunOptions {
   bool quiet = false;
   std::vector<std::string> stage_sim_args;  ///< extra arguments for `glasslab sim linkam` (faults)
   std::vector<std::string> rheometer_sim_args;  ///< extra arguments for `glasslab sim rheometer` (faults)
+  bool serve = false;              ///< --serve: the dashboard in this process, for this run
+  std::string bind_address = "127.0.0.1";
+  int port = 8470;
+  bool allow_remote = false;       ///< needed to bind to anything but loopback
+  bool no_keys = false;            ///< --no-keys: leave stdin alone even on a terminal
+  std::optional<ResumeOptions> resume;          ///< set by `glasslab resume`
 };
 
 /// What every part needs once the run has begun.
@@ -40,7 +60,17 @@ struct RunContext {
   acquisition::Recorder& recorder;
   acquisition::RunId run_id;
   std::string work_dir;           ///< where simulators write (truth log, frames) in a dry run
+  acquisition::control::RunControl& control;       ///< pause / resume / abort, checked at safe points
+  acquisition::control::LiveStatusBoard& status;   ///< what the terminal panel and dashboard show
+  /// Step boundaries go here (the resume checkpoints): engine and DMA queue report to it.
+  acquisition::resume::CheckpointTracker* checkpoints = nullptr;
 };
+
+/// Runs a validated schedule: a new run, or with options.resume the continuation of a stored one.
+/// Returns the exit status (0 success, 1 failed, 3 aborted). cmd_run.cpp.
+int execute_run(const schedules::Schedule& schedule, const RunOptions& options);
+/// `glasslab resume RUN ...` (cmd_resume.cpp); registered by add_run_commands.
+void add_resume_command(CLI::App& app);
 
 /// X-ray frames during stage steps that carry `xrd = {...}`.
 class XrdPart {
@@ -67,8 +97,9 @@ public:
   static std::unique_ptr<DmaPart> prepare(const schedules::Schedule& schedule, const RunOptions& options,
                                           const Clock& clock, std::int64_t clock_origin_ns);
   virtual nlohmann::json configuration() const = 0;
-  /// Runs every rheometer step; never throws; leaves the rheometer aborted (safe).
-  virtual acquisition::RunStop execute(RunContext& context, const std::atomic<bool>& abort_requested) = 0;
+  /// Runs every rheometer step; never throws; leaves the rheometer aborted (safe). Abort and
+  /// pause come from context.control; a pause takes effect between sweeps.
+  virtual acquisition::RunStop execute(RunContext& context) = 0;
   virtual std::string summary() const = 0;
 };
 

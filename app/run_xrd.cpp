@@ -102,6 +102,7 @@ public:
       watch_dir_ = std::filesystem::absolute(schedule.instruments.detector->watch_dir).string();
     }
     settings_.base.watch_dir = watch_dir_;
+    if (options.resume) settings_.first_frame_index = options.resume->first_frame_index;
     settings_.base.match_tolerance_s = match_tolerance_s;
     box_ = trigger::open_ft232h_trigger_box(connection_, clock_);
   }
@@ -119,8 +120,12 @@ public:
   }
 
   acquisition::StepAttachment& attach(RunContext& context) override {
-    analyzer_ = std::make_unique<acquisition::LiveFrameAnalyzer>(analysis::SeqOptions{}, context.store, &clock_,
-                                                                context.run_id);
+    // Each result goes to the store and to the live status (the operator's "last Seq").
+    auto sink = [&store = context.store, &status = context.status](const acquisition::FrameAnalysis& analysis) {
+      store.record_frame_analysis(analysis);
+      status.on_frame_analysis(analysis);
+    };
+    analyzer_ = std::make_unique<acquisition::LiveFrameAnalyzer>(analysis::SeqOptions{}, sink, &clock_, context.run_id);
     attachment_ = std::make_unique<acquisition::xrd::XrdStepAttachment>(
         *box_.box, clock_, context.recorder, settings_, [this](const acquisition::FrameRecord& frame) {
           // Live Seq of every frame whose file arrived; a failure is recorded with its reason.

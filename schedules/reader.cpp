@@ -182,6 +182,21 @@ StageConfig read_stage(const toml::table& table, const std::string& path, Collec
   assign(stage.settle_s, reader.number("settle_s", false));
   assign(stage.approach_rate_K_per_min, reader.number("approach_rate_K_per_min", false));
   assign(stage.watchdog_s, reader.number("watchdog_s", false));
+  assign(stage.over_temperature_margin_K, reader.number("over_temperature_margin_K", false));
+  assign(stage.rate_margin_K_per_min, reader.number("rate_margin_K_per_min", false));
+  assign(stage.rate_window_s, reader.number("rate_window_s", false));
+  if (auto policy = reader.string("on_cooling_rate_error", false)) {
+    if (*policy == "warn" || *policy == "stop") {
+      stage.on_cooling_rate_error =
+          *policy == "stop" ? StageConfig::CoolingRatePolicy::stop : StageConfig::CoolingRatePolicy::warn;
+    } else {
+      const std::string key = reader.path_of("on_cooling_rate_error");
+      collector.error(collector.locations[key], key,
+                      "expected \"warn\" (record it, the step takes longer) or \"stop\" (stop the run, stage "
+                      "to its safe state)",
+                      fmt::format("\"{}\"", *policy));
+    }
+  }
   reader.finish();
   return stage;
 }

@@ -98,7 +98,14 @@ struct StageConfig {
   enum class SafeState { stop, hold } safe_state = SafeState::stop;
   double tolerance_heating_K = 0.5, tolerance_cooling_K = 1.5, settle_s = 10;
   double approach_rate_K_per_min = 20;
+  // Interlocks (docs/reliability.md): the engine trips when a reading leaves the envelope by more
+  // than these margins, or no valid reading arrived for watchdog_s (wall seconds).
   double watchdog_s = 10;
+  double over_temperature_margin_K = 5;
+  double rate_margin_K_per_min = 10;
+  double rate_window_s = 5;  ///< the measured rate is the slope over this many experiment seconds
+  /// EB1 bit0 (the stage cannot hold the cooling rate): warn and carry on, or stop the run.
+  enum class CoolingRatePolicy { warn, stop } on_cooling_rate_error = CoolingRatePolicy::warn;
 };
 
 struct TriggerConfig {

@@ -21,6 +21,9 @@ constexpr double kHardwareMin_K = 77.15, kHardwareMax_K = 873.15;
 /// reference/detector-trigger.md: the detector's external trigger wants a pulse of at least 20 us.
 constexpr double kMinPulseWidth_us = 20;
 constexpr double kMaxPollRate_Hz = 10;
+/// Wall seconds the Linkam driver may spend on one failed reply before it has a status again: a
+/// 500 ms reply timeout plus three resynchronising 'T's (docs/linkam-protocol.md, "Recovery").
+constexpr double kDriverRecoveryWall_s = 2;
 
 class Checker {
 public:
@@ -112,7 +115,38 @@ private:
     positive(p + ".tolerance_cooling_K", stage.tolerance_cooling_K);
     if (!(stage.settle_s >= 0)) error(p + ".settle_s", "must not be negative", num(stage.settle_s));
     check_stage_rate(p + ".approach_rate_K_per_min", stage.approach_rate_K_per_min);
-    positive(p + ".watchdog_s", stage.watchdog_s);
+    check_interlocks(stage);
+  }
+
+  void check_interlocks(const StageConfig& stage) {
+    const std::string p = "instruments.stage";
+    // Two poll periods: at speed 1 (the lab) a shorter watchdog trips between healthy readings,
+    // and a rate window needs at least three readings.
+    const double two_polls_s = stage.poll_hz > 0 ? 2.0 / stage.poll_hz : 0.0;
+    if (!(stage.watchdog_s > 0))
+      error(p + ".watchdog_s", "must be positive", num(stage.watchdog_s));
+    else if (stage.watchdog_s < two_polls_s)
+      error(p + ".watchdog_s",
+            fmt::format("shorter than two poll periods ({} s at poll_Hz = {}): it would trip between healthy readings",
+                        two_polls_s, stage.poll_hz),
+            num(stage.watchdog_s));
+    else if (stage.watchdog_s < kDriverRecoveryWall_s)
+      warning(p + ".watchdog_s",
+              fmt::format("shorter than one recovery of the Linkam driver (about {} s): a single garbled or late "
+                          "reply may trip it",
+                          kDriverRecoveryWall_s),
+              num(stage.watchdog_s));
+    if (!(stage.over_temperature_margin_K >= 0))
+      error(p + ".over_temperature_margin_K", "must not be negative", num(stage.over_temperature_margin_K));
+    if (!(stage.rate_margin_K_per_min >= 0))
+      error(p + ".rate_margin_K_per_min", "must not be negative", num(stage.rate_margin_K_per_min));
+    if (!(stage.rate_window_s > 0))
+      error(p + ".rate_window_s", "must be positive", num(stage.rate_window_s));
+    else if (stage.rate_window_s < two_polls_s)
+      error(p + ".rate_window_s",
+            fmt::format("shorter than two poll periods ({} s at poll_Hz = {}): a rate needs three readings",
+                        two_polls_s, stage.poll_hz),
+            num(stage.rate_window_s));
   }
 
   void check_instruments() {

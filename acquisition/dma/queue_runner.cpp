@@ -65,8 +65,12 @@ QueueSummary DmaQueueRunner::run(const std::vector<SweepSpec>& sweeps, const std
   event(EventLevel::info, "queue_start", fmt::format("DMA queue of {} sweeps on {}", sweeps.size(), client_.description()));
   for (std::size_t i = 0; i < sweeps.size(); ++i) {
     if (abort_requested && abort_requested()) break;
+    if (before_sweep_) before_sweep_(i);
+    if (abort_requested && abort_requested()) break;
     load_sample_if_changed(sweeps[i], i > 0 ? &sweeps[i - 1] : nullptr);
+    if (on_step_) on_step_(sweeps[i].step_index, false);
     SweepOutcome outcome = sweep_runner_.run(sweeps[i], abort_requested);
+    if (on_step_ && outcome.status != SweepStatus::aborted) on_step_(sweeps[i].step_index, true);
     summary.total_points += outcome.points;
     switch (outcome.status) {
       case SweepStatus::completed: ++summary.completed; break;

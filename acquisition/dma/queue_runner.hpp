@@ -35,6 +35,16 @@ public:
 
   QueueSummary run(const std::vector<SweepSpec>& sweeps, const std::function<bool()>& abort_requested = {},
                    const std::string& data_location = {});
+  /// Called when a sweep starts (finished = false) and when it ended, completed or failed (the
+  /// queue goes on); not after an operator abort. The resume checkpoints hang here.
+  void set_step_callback(std::function<void(int step_index, bool finished)> callback) {
+    on_step_ = std::move(callback);
+  }
+
+  /// Called before each sweep (its index in `sweeps`), once the previous one has left the
+  /// rheometer safe: the queue's safe point, where a paused run waits (the service has no hold
+  /// of its own, docs/rheometer-protocol.md). abort_requested is checked again after it returns.
+  void set_before_sweep(std::function<void(std::size_t index)> hook) { before_sweep_ = std::move(hook); }
 
 private:
   void load_sample_if_changed(const SweepSpec& spec, const SweepSpec* previous);
@@ -44,6 +54,8 @@ private:
   const Clock& clock_;
   Recorder& recorder_;
   DmaSweepRunner sweep_runner_;
+  std::function<void(std::size_t)> before_sweep_;
+  std::function<void(int, bool)> on_step_;
 };
 
 }  // namespace glasslab::acquisition::dma

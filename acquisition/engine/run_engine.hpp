@@ -9,8 +9,10 @@
 #include <functional>
 #include <string>
 
+#include "acquisition/control/run_control.hpp"
 #include "acquisition/engine/stage_poller.hpp"
 #include "acquisition/recorder.hpp"
+#include "acquisition/safety/stage_safety_monitor.hpp"
 #include "core/clock.hpp"
 #include "drivers/linkam/device.hpp"
 #include "schedules/plan.hpp"
@@ -28,6 +30,8 @@ struct EngineSettings {
   /// A step that takes longer than factor × planned + margin fails the run (stage stuck, LN2 empty).
   double step_timeout_factor = 2.0;
   double step_timeout_margin_s = 900.0;
+  /// Interlocks and watchdog (docs/reliability.md); its safe_state is set from safe_state above.
+  safety::StageSafetyLimits safety;
 };
 
 /// Everything an operator wants to see while a run works (issue 6 builds the UI on this).
@@ -68,10 +72,19 @@ public:
   void add_attachment(StepAttachment& attachment);
   /// Counts comms faults reported by the driver (wire its on_event here).
   void note_device_fault() { ++faults_; }
+  /// `glasslab resume`: start at this step (0-based); the steps before it are not run.
+  void set_first_step(int step_index) { first_step_ = step_index; }
+  /// Called from the engine thread when a step starts (finished = false) and when it completed
+  /// (finished = true); the resume checkpoints hang here.
+  void set_step_callback(std::function<void(int step_index, bool finished)> callback) {
+    on_step_ = std::move(callback);
+  }
 
   /// Runs the whole schedule. Never throws: every failure becomes the returned stop record,
-  /// and the stage is left safe before this returns.
-  RunStop execute(const std::atomic<bool>& abort_requested);
+  /// and the stage is left safe before this returns. `control` is read between readings: abort
+  /// ends the run, pause holds the stage where it is and stops X-ray frames until resume
+  /// (docs/dashboard.md, "Pause"); paused time does not count towards a step.
+  RunStop execute(control::RunControl& control);
 
 private:
   struct StepOutcome {
@@ -80,9 +93,13 @@ private:
     std::string reason;
   };
 
-  StepOutcome run_step(const schedules::Step& step, int index, const std::atomic<bool>& abort_requested);
-  StepOutcome go_to(double target_K, double rate_K_per_min, double timeout_s, const std::atomic<bool>& abort_requested);
-  StepOutcome wait_for_s(double duration_s, const std::atomic<bool>& abort_requested);
+  StepOutcome run_step(const schedules::Step& step, int index, control::RunControl& control);
+  StepOutcome go_to(double target_K, double rate_K_per_min, double timeout_s, control::RunControl& control);
+  StepOutcome wait_for_s(double duration_s, control::RunControl& control);
+  /// At a safe point with a pause wanted: hold, wait for resume (or abort), then ramp on towards
+  /// the step's target. `paused_ns` gets the experiment time spent paused.
+  StepOutcome hold_while_paused(control::RunControl& control, std::int64_t& paused_ns);
+  void start_ramp(double target_K, double rate_K_per_min);
   StepOutcome check_reading(const StageSnapshot& snapshot);
   void report_progress(const StageSnapshot& snapshot);
   void log_event(EventLevel level, const std::string& kind, const std::string& message);
@@ -93,6 +110,8 @@ private:
   Recorder& recorder_;
   const Clock& clock_;
   EngineSettings settings_;
+  // Before the poller: its thread calls into the monitor, so the monitor is destroyed after it.
+  safety::StageSafetyMonitor safety_;
   StagePoller poller_;
   schedules::Plan plan_;
   std::vector<StepAttachment*> attachments_;
@@ -100,10 +119,16 @@ private:
   std::function<void(const RunProgress&)> on_progress_;
   std::uint64_t last_sequence_ = 0;
   int current_step_ = -1;
+  const schedules::Step* current_step_body_ = nullptr;
+  double ramp_target_K_ = 0;  ///< what the stage ramps towards now: a resume ramps on from here
+  double ramp_rate_K_per_min_ = 0;
   std::int64_t run_start_mono_ns_ = 0;
   std::int64_t step_start_mono_ns_ = 0;
+  std::int64_t paused_in_step_ns_ = 0;  ///< progress and the plan stand still while paused
+  std::int64_t paused_since_ns_ = -1;   ///< start of the pause in progress, -1 when running
   std::atomic<int> faults_{0};
-  bool warned_cooling_rate_ = false;
+  int first_step_ = 0;
+  std::function<void(int, bool)> on_step_;
 };
 
 }  // namespace glasslab::acquisition

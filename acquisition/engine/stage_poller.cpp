@@ -115,6 +115,7 @@ void StagePoller::poll_loop() {
     const StageReading reading = to_stage_reading(status, stage_.limit_K(), stage_.rate_K_per_min(), stamp_ns,
                                                   clock_.utc_ns_at(stamp_ns), step_index_.load());
     recorder_.record(reading);
+    if (observer_) observer_(reading);
     ++readings_;
     last_good_ns = stamp_ns;
     {

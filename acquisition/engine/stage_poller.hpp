@@ -43,6 +43,9 @@ public:
   std::optional<std::string> fatal_error() const;
   /// The schedule step the engine is executing; stamped into each reading.
   void set_step_index(int step_index) { step_index_.store(step_index); }
+  /// Called on the polling thread with every valid reading, right after it is recorded (the
+  /// safety monitor's interlocks and watchdog). Set before start(); must not block on I/O.
+  void set_reading_observer(std::function<void(const StageReading&)> observer) { observer_ = std::move(observer); }
 
   std::uint64_t readings_recorded() const { return readings_.load(); }
   std::uint64_t gaps_recorded() const { return gaps_.load(); }
@@ -64,6 +67,7 @@ private:
   mutable std::condition_variable new_reading_;
   std::optional<StageSnapshot> latest_;
   std::optional<std::string> fatal_error_;
+  std::function<void(const StageReading&)> observer_;
   std::thread thread_;
 };
 

@@ -191,9 +191,41 @@ void migrate_0_to_1(sqlite::Database& db) {
   db.exec(fmt::format("PRAGMA application_id = {}", kApplicationId));
 }
 
+// Schema v2 (issue 6, docs/dashboard.md "Control through the run store"): the run store is the bus
+// between a running `glasslab run` and `glasslab ctl` / `glasslab serve`, which are other
+// processes. run_control: one row per run that can be steered (the SHA-256 of its token, never the
+// token; its control state and live status, rewritten twice a second by the run's process).
+// control_requests: every request for a run, with its verdict; the run's process applies the
+// pending ones at its next safe point and marks them.
+constexpr std::string_view kSchemaV2 = R"sql(
+CREATE TABLE run_control (
+  run_id        INTEGER PRIMARY KEY REFERENCES runs(id),
+  token_sha256  TEXT    NOT NULL,
+  state         TEXT    NOT NULL DEFAULT 'running'
+                CHECK (state IN ('running', 'pause_requested', 'paused', 'aborting', 'ended')),
+  status_json   TEXT    NOT NULL DEFAULT '{}',
+  status_utc_ns INTEGER NOT NULL DEFAULT 0
+);
+
+CREATE TABLE control_requests (
+  id               INTEGER PRIMARY KEY,
+  run_id           INTEGER NOT NULL REFERENCES runs(id),
+  action           TEXT    NOT NULL CHECK (action IN ('pause', 'resume', 'abort')),
+  origin           TEXT    NOT NULL,
+  peer             TEXT    NOT NULL DEFAULT '',
+  requested_utc_ns INTEGER NOT NULL,
+  status           TEXT    NOT NULL DEFAULT 'pending' CHECK (status IN ('pending', 'accepted', 'refused')),
+  outcome          TEXT    NOT NULL DEFAULT '',
+  handled_utc_ns   INTEGER
+);
+CREATE INDEX control_requests_by_run ON control_requests(run_id, id);
+)sql";
+
+void migrate_1_to_2(sqlite::Database& db) { db.exec(kSchemaV2); }
+
 // Index i migrates version i to version i + 1.
 const std::vector<std::function<void(sqlite::Database&)>>& migrations() {
-  static const std::vector<std::function<void(sqlite::Database&)>> steps = {migrate_0_to_1};
+  static const std::vector<std::function<void(sqlite::Database&)>> steps = {migrate_0_to_1, migrate_1_to_2};
   return steps;
 }
 

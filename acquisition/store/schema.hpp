@@ -9,7 +9,7 @@
 namespace glasslab::acquisition::schema {
 
 /// The schema version this build writes and reads (`PRAGMA user_version`).
-inline constexpr int kSchemaVersion = 1;
+inline constexpr int kSchemaVersion = 2;
 /// `PRAGMA application_id`, "GLAB": tells a glasslab store from any other SQLite file.
 inline constexpr int kApplicationId = 0x474C4142;
 

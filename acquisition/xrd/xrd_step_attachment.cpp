@@ -38,6 +38,7 @@ XrdStepAttachment::XrdStepAttachment(trigger::TriggerBox& box, const Clock& cloc
       observer_(std::move(observer)),
       tee_(recorder),
       box_(box) {
+  next_frame_index_ = settings_.first_frame_index;
   pacer_ = std::thread([this] { pacing_loop(); });
 }
 

@@ -38,6 +38,7 @@ struct XrdAttachmentSettings {
   double settle_s = 10.0;
   double idle_poll_wall_s = 0.01;      ///< wall time between folder polls when no pulse is due
   bool fail_run_on_trigger_loss = true;
+  int first_frame_index = 0;           ///< a resumed run numbers on after the frames it has
 };
 
 class XrdStepAttachment final : public StepAttachment {

@@ -133,23 +133,41 @@ int compare_with_reference(const std::string& inputs_dir, const std::string& ref
   }
   const double ref_seq_s = ref.at("seq_one_frame_s").get<double>();
   const double ref_run_s = ref.at("whole_run_s").get<double>();
-  fmt::print("\n== glasslab vs NumPy/SciPy reference ({}) ==\n", reference);
-  fmt::print("Seq, one 4,000-point G(r):  glasslab {:9.2f} us   reference {:9.2f} us   speed-up {:6.1f}x   (target < 50 us)\n",
-             seq_s * 1e6, ref_seq_s * 1e6, ref_seq_s / seq_s);
-  fmt::print("whole run (400 frames Seq, smoothing, heat flow, 5x3-peak DMA fit):\n"
-             "                            glasslab {:9.2f} ms   reference {:9.2f} ms   speed-up {:6.1f}x   (target < 1 s, >= 20x)\n",
-             run_s * 1e3, ref_run_s * 1e3, ref_run_s / run_s);
-  fmt::print("Seq agreement over {} frames: max relative difference {:.3g} ({} 1e-9)\n", ref_seq.size(), max_relative,
-             max_relative <= 1e-9 ? "within" : "NOT within");
-  fmt::print("GCV lambda: glasslab {:.6g}, reference {:.6g}\n", ours.series.whittaker.lambda, ref.at("lambda").get<double>());
+  const auto verdict = [](bool pass) { return pass ? "PASS" : "FAIL"; };
+  const bool seq_fast = seq_s < 50e-6, seq_ratio = ref_seq_s / seq_s >= 20.0;
+  const bool run_fast = run_s < 1.0, run_ratio = ref_run_s / run_s >= 20.0;
+  const bool agree = max_relative <= 1e-9 && ref_seq.size() == ours.seq_kB.size();
+  fmt::print("\n== glasslab vs NumPy/SciPy reference ({}), best of repeated runs, wall time ==\n", reference);
+  fmt::print("{:<46} {:>12} {:>12} {:>9}   {}\n", "", "glasslab", "NumPy/SciPy", "speed-up", "targets");
+  fmt::print("{:<46} {:>9.2f} us {:>9.2f} us {:>8.1f}x   < 50 us: {}, >= 20x: {}\n", "Seq, one 4,000-point G(r) (rho0 fitted)",
+             seq_s * 1e6, ref_seq_s * 1e6, ref_seq_s / seq_s, verdict(seq_fast), verdict(seq_ratio));
+  fmt::print("{:<46} {:>9.2f} ms {:>9.2f} ms {:>8.1f}x   < 1 s: {}, >= 20x: {}\n",
+             "whole run (400 frames, smoothing, Tg, DMA)", run_s * 1e3, ref_run_s * 1e3, ref_run_s / run_s,
+             verdict(run_fast), verdict(run_ratio));
+  fmt::print("Seq agreement over {} frames: max relative difference {:.3g}   <= 1e-9: {}\n", ref_seq.size(), max_relative,
+             verdict(agree));
+  const auto ref_lambdas = ref.at("lambdas").get<std::vector<double>>();
+  std::string ours_lambdas = fmt::format("{:.6g}", ours.series.whole_series.lambda);
+  for (const auto& segment : ours.series.segments) ours_lambdas += fmt::format(", {:.6g}", segment.lambda);
+  std::string reference_lambdas;
+  for (const double lambda : ref_lambdas) reference_lambdas += fmt::format("{}{:.6g}", reference_lambdas.empty() ? "" : ", ", lambda);
+  fmt::print("GCV lambda (whole series, then per part): glasslab {}; reference {}\n", ours_lambdas, reference_lambdas);
+  fmt::print("Tg: glasslab {} K, reference {} K; crystallization onset: glasslab {} K, reference {} K\n",
+             ours.series.glass_transition.Tg_K ? fmt::format("{:.1f}", *ours.series.glass_transition.Tg_K) : "-",
+             ref.at("Tg_K").is_number() ? fmt::format("{:.1f}", ref.at("Tg_K").get<double>()) : "-",
+             ours.series.crystallization ? fmt::format("{:.2f}", ours.series.crystallization->onset_K) : "-",
+             ref.at("crystallization_onset_K").is_number() ? fmt::format("{:.2f}", ref.at("crystallization_onset_K").get<double>()) : "-");
   for (const auto& r : ours.dma.relaxations) {
     const auto& energies = ref.at("energies_eV");
     fmt::print("E_{:<6} glasslab {} eV, reference {} eV\n", r.name,
                r.arrhenius.energy_eV ? fmt::format("{:.4f}", *r.arrhenius.energy_eV) : std::string(to_string(r.arrhenius.status)),
                energies.contains(r.name) && !energies[r.name].is_null() ? fmt::format("{:.4f}", energies[r.name].get<double>()) : "-");
   }
-  const bool ok = max_relative <= 1e-9 && ref_seq.size() == ours.seq_kB.size();
-  return ok ? 0 : 1;
+  if (!seq_ratio) {
+    fmt::print("Note: the single-frame Seq is one vectorised log per point (glibc libmvec) plus a division;\n"
+               "      NumPy's np.log is SIMD too, so the ratio is bounded by NumPy's temporaries (see docs/analysis.md).\n");
+  }
+  return seq_fast && seq_ratio && run_fast && run_ratio && agree ? 0 : 1;
 }
 
 }  // namespace
@@ -157,16 +175,19 @@ int compare_with_reference(const std::string& inputs_dir, const std::string& ref
 int main(int argc, char** argv) {
   std::string inputs_dir, reference = std::string(GLASSLAB_SOURCE_DIR) + "/bench/analysis/reference.py";
   std::string python = "/usr/bin/python3";  // Debian's, with python3-numpy/scipy (not a pyenv shim)
+  bool skip_reference = false;              // for profiling glasslab alone (perf, callgrind)
   std::vector<char*> rest{argv[0]};
   for (int i = 1; i < argc; ++i) {
     const std::string a = argv[i];
     if (a == "--inputs" && i + 1 < argc) inputs_dir = argv[++i];
     else if (a == "--reference" && i + 1 < argc) reference = argv[++i];
     else if (a == "--python" && i + 1 < argc) python = argv[++i];
+    else if (a == "--skip-reference") skip_reference = true;
     else rest.push_back(argv[i]);
   }
   if (inputs_dir.empty()) {
-    fmt::print(stderr, "usage: analysis_bench --inputs DIR [--reference reference.py] [--python /usr/bin/python3] [benchmark flags]\n"
+    fmt::print(stderr, "usage: analysis_bench --inputs DIR [--reference reference.py] [--python /usr/bin/python3] "
+                       "[--skip-reference] [benchmark flags]\n"
                        "(bench/analysis/run.sh builds the inputs and runs everything)\n");
     return 2;
   }
@@ -178,5 +199,6 @@ int main(int argc, char** argv) {
   benchmark::Initialize(&count, rest.data());
   benchmark::RunSpecifiedBenchmarks();
   benchmark::Shutdown();
+  if (skip_reference) return 0;
   return compare_with_reference(inputs_dir, reference, python);
 }

@@ -1,9 +1,12 @@
 #!/usr/bin/env python3
 """NumPy/SciPy reference for bench/analysis: the same computation as glasslab's analysis/ on the
-same input files (Seq by Eqs. 1-2 with the rho0 window rule, Whittaker smoothing with GCV,
-Savitzky-Golay baseline, Eq. 3 heat flow, and the 5-frequency 3-peak Cole-Cole fits with
-MINPACK LM via scipy.optimize.least_squares, then Arrhenius). Prints JSON with the Seq values and
-timings of the computation (file reading excluded, as in the C++ timing).
+same input files (Seq by Eqs. 1-2 with the rho0 window rule; Whittaker smoothing with GCV of the
+whole series, crystallization located on it, then each part below and above it smoothed with its
+own GCV lambda; the slope's standard errors below crystallization; the glass-transition step fit
+on a (Tg, w) grid; Savitzky-Golay baseline; Eq. 3 heat flow; the 5-frequency 3-peak Cole-Cole
+fits with MINPACK LM via scipy.optimize.least_squares, then Arrhenius). Prints JSON with the Seq
+values, lambdas, Tg, crystallization onset and timings of the computation (file reading excluded,
+as in the C++ timing). glasslab also locates slope changes and heat-flow peaks (under 1 ms).
 
 Usage: reference.py INPUT_DIR
 """
@@ -220,6 +223,95 @@ def arrhenius(points):
     return -slope * K_B_EV
 
 
+def derivative_matrix(x):
+    """np.gradient(., x, edge_order=2) as a matrix (the same three-point formulas as glasslab)."""
+    n = len(x)
+    return np.array([np.gradient(e, x, edge_order=2) for e in np.eye(n)]).T
+
+
+def locate_crystallization(x, z, slope, noise, min_drop=10.0):
+    """As analysis/transitions.cpp: the steepest fall, steeper than every rise before it and
+    > min_drop x noise; extrapolated onset; the liquid ends one slope-dip FWHM before the maximum."""
+    n = len(x)
+    i = int(np.argmin(slope))
+    if slope[i] >= 0 or i < 2 or -slope[i] < slope[:i].max():
+        return None
+    j, k = i, i
+    while j > 0 and z[j - 1] >= z[j]:
+        j -= 1
+    while k + 1 < n and z[k + 1] <= z[k]:
+        k += 1
+    if (z[j] - z[k]) / noise < min_drop:
+        return None
+    half = 0.5 * slope[i]
+    lo, hi = i, i
+    while lo > 0 and slope[lo - 1] <= half:
+        lo -= 1
+    while hi + 1 < n and slope[hi + 1] <= half:
+        hi += 1
+
+    def cross(a, b):
+        return x[a] + (half - slope[a]) / (slope[b] - slope[a]) * (x[b] - x[a])
+
+    left = cross(lo - 1, lo) if lo > 0 else x[0]
+    right = cross(hi, hi + 1) if hi + 1 < n else x[hi]
+    onset = max(x[j], x[i] - (z[j] - z[i]) / (-slope[i]))
+    return onset, x[j] - (right - left)
+
+
+def slope_stderr(x, y, lam, order=3):
+    """Standard errors of the smoothed slope: Cov(z) = s^2 A^-2 (unit weights), s^2 = RSS/(n - tr H)."""
+    n = len(x)
+    D = divided_differences(x, order)
+    v = (x[order:] - x[:-order]) / order
+    A = np.eye(n) + lam * (D.T @ scipy.sparse.diags(v) @ D).toarray()
+    Ai = np.linalg.inv(A)
+    z = Ai @ y
+    s2 = np.sum((y - z) ** 2) / (n - np.trace(Ai))
+    G = derivative_matrix(x)
+    return np.sqrt(s2 * np.sum((G @ Ai) ** 2, axis=1)), np.sqrt(s2 * np.sum((G @ G @ Ai) ** 2, axis=1))
+
+
+def softplus(u):
+    return np.maximum(u, 0) + np.log1p(np.exp(-np.abs(u)))
+
+
+def fit_glass_transition(x_all, y_all, t_end, reference=709.0, step=0.5):
+    """As analysis/transitions.cpp: glass line + slope step + relaxation drop, (Tg, w) on a grid."""
+    keep = (x_all >= 0.8 * reference) & (x_all <= t_end)
+    x, y = x_all[keep], y_all[keep]
+    m = len(x)
+    x0 = 0.5 * (x[0] + x[-1])
+    lo, hi = max(0.9 * reference, x[5]), min(1.1 * reference, x[m - 6])
+    max_width = 0.25 * (x[-1] - x[0])
+    profile = []
+    for g in range(int(math.floor((hi - lo) / step)) + 1):
+        tg = lo + g * step
+        best = math.inf
+        for w in (1, 1.5, 2, 3, 4, 6, 8, 12, 16, 24):
+            if w > max_width:
+                break
+            u = (x - tg) / w
+            A = np.column_stack([np.ones(m), x - x0, w * softplus(u), -1 / (1 + np.exp(-u))])
+            c = np.linalg.lstsq(A, y, rcond=None)[0]
+            best = min(best, float(np.sum((A @ c - y) ** 2)))
+        profile.append(best)
+    return lo + int(np.argmin(profile)) * step
+
+
+def smooth_parts(T, S):
+    """Whole-series GCV, crystallization, then each part with its own GCV lambda."""
+    lam, z, slope = whittaker_gcv(T, S)
+    noise = math.sqrt(np.mean((S - z) ** 2))
+    cryst = locate_crystallization(T, z, slope, noise)
+    if cryst is None:
+        return [lam], z, slope, None, len(T)
+    below = T < cryst[1]
+    lam_lo, z_lo, slope_lo = whittaker_gcv(T[below], S[below])
+    lam_hi, z_hi, slope_hi = whittaker_gcv(T[~below], S[~below])
+    return [lam, lam_lo, lam_hi], np.concatenate([z_lo, z_hi]), np.concatenate([slope_lo, slope_hi]), cryst, int(below.sum())
+
+
 def whole_run(frames, temperatures, dma):
     seq = []
     for r, G in frames:
@@ -228,7 +320,10 @@ def whole_run(frames, temperatures, dma):
     seq_J = seq * R_GAS
     order = np.argsort(temperatures, kind="stable")
     T, S = temperatures[order], seq_J[order]
-    lam, z, slope = whittaker_gcv(T, S)
+    lambdas, z, slope, cryst, n_below = smooth_parts(T, S)
+    t_end = cryst[1] if cryst else T[-1]
+    errors = slope_stderr(T[:n_below], S[:n_below], lambdas[1] if cryst else lambdas[0])
+    tg = fit_glass_transition(T[:n_below], S[:n_below], t_end)
     sg, sg_slope = savitzky_golay(T, S)
     beta = 10.0 / 60.0
     heat_flow = T * slope * beta
@@ -240,7 +335,7 @@ def whole_run(frames, temperatures, dma):
         for name, (tp, err) in fit_frequency(rows[:, 0], rows[:, 2]).items():
             peaks.setdefault(name, []).append((freq, tp, err))
     energies = {name: arrhenius(p) for name, p in peaks.items() if len(p) >= 3}
-    return seq, lam, heat_flow, heat_flow_sg, energies
+    return seq, lambdas, tg, (cryst[0] if cryst else None), heat_flow, heat_flow_sg, errors, energies
 
 
 def main():
@@ -265,10 +360,10 @@ def main():
     best_run = math.inf
     for _ in range(3):
         t0 = time.perf_counter()
-        seq, lam, _, _, energies = whole_run(frames, temperatures, dma)
+        seq, lambdas, tg, onset, _, _, _, energies = whole_run(frames, temperatures, dma)
         best_run = min(best_run, time.perf_counter() - t0)
     json.dump({"seq_kB_per_atom": seq.tolist(), "seq_one_frame_s": best_one, "whole_run_s": best_run,
-               "lambda": lam, "energies_eV": energies}, sys.stdout)
+               "lambdas": lambdas, "Tg_K": tg, "crystallization_onset_K": onset, "energies_eV": energies}, sys.stdout)
 
 
 if __name__ == "__main__":

@@ -252,6 +252,9 @@ void LinkamDevice::drain_and_flush() {
 
 std::optional<protocol::StatusReply> LinkamDevice::resynchronise() {
   for (int attempt = 1; attempt <= resync_attempts; ++attempt) {
+    // The safety thread waits for the line: give it up between two 'T's, as in a back-off.
+    if (abandon_recovery_)
+      throw DeviceError(fmt::format("{}: recovery abandoned for the safe state", transport_->description()));
     try {
       drain_and_flush();
       auto status = status_transaction();
@@ -416,44 +419,80 @@ void LinkamDevice::set_pump_speed(int speed_0_to_30) {
   command_with_recovery(protocol::encode_pump_speed(speed_0_to_30));
 }
 
-void LinkamDevice::enter_safe_state(SafeState state) noexcept {
+std::optional<protocol::StatusReply> LinkamDevice::safe_state_handshake() {
+  // 'T' first: after a reconnect the T95 ignores everything else, and it tells whether the stage
+  // already holds (O again would not be idempotent). One reopen if the line is dead.
+  for (int tries = 0; tries < 2; ++tries) {
+    try {
+      if (!transport_->is_open()) {
+        transport_->open();
+        transport_->flush();
+      }
+      return handshake(handshake_attempts);
+    } catch (const transport::DisconnectedError&) {
+      transport_->close();
+      if (tries == 1) throw;
+    }
+  }
+  return std::nullopt;
+}
+
+bool LinkamDevice::send_safe_state(SafeState state) {
+  const bool hold_requested = state == SafeState::hold;
+  const char* name = hold_requested ? "hold (O)" : "stop (E)";
+  std::optional<protocol::StatusReply> status;
+  try {
+    status = safe_state_handshake();
+  } catch (const transport::DisconnectedError&) {
+    throw;
+  } catch (const Error& e) {
+    // The line is open but no valid status came back (late or garbled replies). The controller
+    // has seen our 'T's, so it listens: E is safe to send blind, O is not (not idempotent).
+    if (!transport_->is_open()) throw;
+    drain_and_flush();
+    transport_->write(protocol::encode_stop(), options_.reply_timeout);
+    run_state_ = RunState::stopped;
+    emit("safe_state_blind",
+         fmt::format("{}: no valid status ({}); sent stop (E) blind{}, unconfirmed", transport_->description(),
+                     e.what(), hold_requested ? " instead of hold (O needs the stage's state)" : ""),
+         true);
+    return false;
+  }
+  if (hold_requested && status && status->state == protocol::Sb1State::holding_current) {
+    run_state_ = RunState::held;
+  } else {
+    command_transaction(hold_requested ? protocol::encode_hold() : protocol::encode_stop());
+    run_state_ = hold_requested ? RunState::held : RunState::stopped;
+  }
+  emit("safe_state", fmt::format("{}: safe state {} reached", transport_->description(), name), false);
+  return true;
+}
+
+bool LinkamDevice::enter_safe_state(SafeState state, std::optional<std::chrono::milliseconds> line_wait) noexcept {
+  const char* name = state == SafeState::hold ? "hold (O)" : "stop (E)";
   try {
     abandon_recovery_ = true;  // a recovery in another thread gives up at its next back-off
     sleep_cv_.notify_all();
-    std::lock_guard lock(mutex_);
+    std::unique_lock lock(mutex_, std::defer_lock);
+    if (!line_wait) {
+      lock.lock();
+    } else if (!lock.try_lock_for(*line_wait)) {
+      // Another transaction holds the line this long: a stuck call. The recovery stays
+      // abandoned, so the next attempt finds the line free.
+      emit("safe_state_failed", fmt::format("{}: could not {}: the line was busy for {} ms (a stuck call)",
+                                            transport_->description(), name, line_wait->count()), true);
+      return false;
+    }
     abandon_recovery_ = false;
-    const bool hold_requested = state == SafeState::hold;
-    const char* name = hold_requested ? "hold (O)" : "stop (E)";
     try {
-      // 'T' first: after a reconnect the T95 ignores everything else, and it tells whether the
-      // stage already holds (O again would not be idempotent). One reopen if the line is dead.
-      std::optional<protocol::StatusReply> reply;
-      for (int tries = 0; !reply && tries < 2; ++tries) {
-        try {
-          if (!transport_->is_open()) {
-            transport_->open();
-            transport_->flush();
-          }
-          reply = handshake(handshake_attempts);
-        } catch (const transport::DisconnectedError&) {
-          transport_->close();
-          if (tries == 1) throw;
-        }
-      }
-      const auto status = *reply;
-      if (hold_requested && status.state == protocol::Sb1State::holding_current) {
-        run_state_ = RunState::held;
-      } else {
-        command_transaction(hold_requested ? protocol::encode_hold() : protocol::encode_stop());
-        run_state_ = hold_requested ? RunState::held : RunState::stopped;
-      }
-      emit("safe_state", fmt::format("{}: safe state {} reached", transport_->description(), name), false);
+      return send_safe_state(state);
     } catch (const std::exception& e) {
       emit("safe_state_failed", fmt::format("{}: could not {}: {}", transport_->description(), name, e.what()), true);
     }
   } catch (...) {
     // never throws: the engine calls this from its exit paths
   }
+  return false;
 }
 
 }  // namespace glasslab::linkam

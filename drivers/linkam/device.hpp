@@ -51,7 +51,7 @@ struct StageStatus {
 
 /// kinds: "connected", "comms_fault", "resync", "resynchronised", "reconnect_attempt",
 /// "reconnect_failed", "reconnected", "state_restored", "refused_value", "stage_error",
-/// "stage_error_cleared", "safe_state", "safe_state_failed".
+/// "stage_error_cleared", "safe_state", "safe_state_blind", "safe_state_failed".
 struct DeviceEvent {
   std::string kind;
   std::string message;
@@ -97,9 +97,15 @@ public:
   void set_pump_manual();                ///< Pm0
   void set_pump_speed(int speed_0_to_30);///< P<chr(0x30+speed)>, refused outside 0..30
 
-  /// Best effort, never throws: abandons a recovery in progress, then sends E (stop) or O (hold).
-  /// The outcome is reported as a "safe_state" or "safe_state_failed" event.
-  void enter_safe_state(SafeState state) noexcept;
+  /// Best effort, never throws: abandons a recovery in progress, then sends 'T' and E (stop) or
+  /// O (hold, unless the stage already holds). Returns true once the controller acknowledged it
+  /// ("safe_state" event). When the line is open but no valid status comes back (a controller
+  /// that answers late or garbled), E is sent blind: E is idempotent, O is not, so without a
+  /// status only E is safe ("safe_state_blind", returns false: unconfirmed). Otherwise
+  /// "safe_state_failed". `line_wait` bounds the wait for another thread's transaction (a stuck
+  /// call): past it nothing is sent and false is returned; the recovery stays abandoned.
+  bool enter_safe_state(SafeState state,
+                        std::optional<std::chrono::milliseconds> line_wait = std::nullopt) noexcept;
 
   const StageEnvelope& envelope() const { return options_.envelope; }
   /// Last values accepted (as rounded to the wire); NaN before the first set.
@@ -131,6 +137,8 @@ private:
   void push_state(const protocol::StatusReply& status);
   void note_stage_errors(const protocol::StatusReply& status);
   bool sleep_unless_abandoned(std::chrono::milliseconds duration);
+  std::optional<protocol::StatusReply> safe_state_handshake();
+  bool send_safe_state(SafeState state);
 
   void emit(std::string kind, std::string message, bool is_fault);
   [[noreturn]] void refuse(const std::string& what, double value, const std::string& limit_text);
@@ -140,7 +148,9 @@ private:
   DeviceOptions options_;
   std::function<void(const DeviceEvent&)> on_event_;
 
-  mutable std::mutex mutex_;  // one transaction at a time
+  // One transaction at a time. Timed, so that the safety thread can refuse to wait forever
+  // behind a stuck call (enter_safe_state's line_wait).
+  mutable std::timed_mutex mutex_;
   bool connected_ = false;
   std::optional<int> rate_hundredths_;   // as sent on the wire
   std::optional<int> limit_tenths_;
@@ -151,7 +161,8 @@ private:
   std::atomic<double> rate_K_per_min_;
   std::atomic<double> limit_K_;
 
-  // Lets enter_safe_state() cut a back-off sleep short without taking mutex_.
+  // Lets enter_safe_state() cut a recovery short (a back-off sleep, a resync between two 'T's)
+  // without taking mutex_.
   std::atomic<bool> abandon_recovery_{false};
   std::mutex sleep_mutex_;
   std::condition_variable sleep_cv_;

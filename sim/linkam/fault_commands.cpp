@@ -34,7 +34,7 @@ std::vector<std::string_view> split_words(std::string_view text) {
 
 [[noreturn]] void refuse(std::string_view line, std::string_view why) {
   throw UsageError(fmt::format("simulated Linkam T95: fault command '{}': {} (known: drop SECONDS, garbage COUNT, "
-                               "late MS, silent SECONDS, open_circuit on|off, status)",
+                               "late MS, silent SECONDS, open_circuit on|off, runaway on|off, overshoot KELVIN, status)",
                                line, why));
 }
 
@@ -59,9 +59,9 @@ FaultCommand parse_fault_command(std::string_view line) {
     return command;
   }
   if (words.size() != 2) refuse(line, "expected exactly one argument");
-  if (name == "open_circuit") {
+  if (name == "open_circuit" || name == "runaway") {
     if (words[1] != "on" && words[1] != "off") refuse(line, "expected on or off");
-    command.kind = FaultKind::open_circuit;
+    command.kind = name == "runaway" ? FaultKind::runaway : FaultKind::open_circuit;
     command.on = words[1] == "on";
     return command;
   }
@@ -70,6 +70,7 @@ FaultCommand parse_fault_command(std::string_view line) {
   else if (name == "garbage") command.kind = FaultKind::garbage;
   else if (name == "late") command.kind = FaultKind::late;
   else if (name == "silent") command.kind = FaultKind::silent;
+  else if (name == "overshoot") command.kind = FaultKind::overshoot;
   else refuse(line, "unknown fault");
   if (command.kind == FaultKind::garbage && command.value != std::floor(command.value))
     refuse(line, "garbage takes a whole number of replies");

@@ -2,7 +2,8 @@
 // Fault switches of the simulated T95 (docs/simulators.md, "Linkam T95 / Fault switches").
 //
 // At run time, one per line on the simulator's stdin:     drop 5 | garbage 3 | late 800 |
-//                                                          silent 10 | open_circuit on | status
+//                                                          silent 10 | open_circuit on |
+//                                                          runaway on | overshoot 15 | status
 // On the command line, `--fault SPEC`, SPEC = the same command with ':' for the blank and an
 // optional '@T' = experiment seconds after start (default 0):  drop:5@60, open_circuit:on@120.
 #include <string>
@@ -16,6 +17,8 @@ enum class FaultKind {
   late,          // value = wall milliseconds every reply is delayed by (0 = off)
   silent,        // value = experiment seconds without any reply (0 = off)
   open_circuit,  // on = sensor open
+  runaway,       // on = the heater drive fails on: full power while the program runs (E still cuts it)
+  overshoot,     // value = kelvin the control loop regulates above its setpoint (0 = off)
   status,        // print the true state as one JSON line
 };
 

@@ -156,6 +156,9 @@ void LinkamSimulator::run(const std::atomic<bool>& stop) {
     if (ready > 0 && control_index >= 0 && fds[control_index].revents) read_control_input();
   }
   std::lock_guard lock(mutex_);
+  // The truth log ends when the simulator stops, not at its last tick: a command answered just
+  // before (a safe-state E) shows in it.
+  advance_locked();
   if (truth_log_) std::fflush(truth_log_);
   link_.remove();
 }
@@ -212,6 +215,8 @@ std::string LinkamSimulator::apply_locked(const FaultCommand& command) {
     case FaultKind::late: late_ms_ = command.value; break;
     case FaultKind::silent: silent_until_s_ = command.value > 0.0 ? now_s + command.value : -1.0; break;
     case FaultKind::open_circuit: controller_.set_open_circuit(command.on); break;
+    case FaultKind::runaway: controller_.set_runaway(command.on); break;
+    case FaultKind::overshoot: controller_.set_overshoot_K(command.value); break;
   }
   return {};
 }
@@ -345,12 +350,13 @@ std::string LinkamSimulator::status_json_locked() const {
       "{{\"t_s\":{},\"T_K\":{},\"setpoint_K\":{},\"limit_K\":{},\"rate_K_per_min\":{},\"state\":\"{}\","
       "\"sb1\":{},\"eb1\":{},\"pump_mode\":\"{}\",\"pump_speed\":{},\"manual_pump_speed\":{},\"awake\":{},"
       "\"link\":\"{}\",\"pty\":\"{}\",\"faults\":{{\"dropped\":{},\"drops\":{},\"garbage_left\":{},\"late_ms\":{},"
-      "\"silent\":{},\"open_circuit\":{}}}}}",
+      "\"silent\":{},\"open_circuit\":{},\"runaway\":{},\"overshoot_K\":{}}}}}",
       json_number(now_s), json_number(s.sample_K), json_number(s.setpoint_K), json_number(s.ramp_limit_K),
       json_number(s.ramp_rate_K_per_min), to_string(s.state), static_cast<int>(s.state), static_cast<int>(s.eb1),
       s.pump_mode == PumpMode::automatic ? "auto" : "manual", s.pump_speed, s.manual_pump_speed, s.awake,
       json_escape(link_.path()), json_escape(pty_ ? pty_->slave_path() : std::string()), pty_ == nullptr, drops_done_,
-      garbage_left_, json_number(late_ms_), silent_until_s_ >= 0.0 && now_s < silent_until_s_, s.open_circuit);
+      garbage_left_, json_number(late_ms_), silent_until_s_ >= 0.0 && now_s < silent_until_s_, s.open_circuit,
+      s.runaway, json_number(s.overshoot_K));
 }
 
 }  // namespace glasslab::sim::linkam

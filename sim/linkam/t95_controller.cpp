@@ -87,9 +87,13 @@ void T95Controller::integrate_step(double dt_s) {
     if (setpoint_K_ <= ramp_limit_K_) state_ = ProgramState::holding_limit;
   }
 
+  const double drift_K = kOvershootDrift_K_per_min / 60.0 * dt_s;
+  overshoot_K_ += std::clamp(overshoot_target_K_ - overshoot_K_, -drift_K, drift_K);
+
   Actuation actuation;
   actuation.regulating = state_ != ProgramState::stopped && !open_circuit_;
-  actuation.setpoint_K = setpoint_K_;
+  actuation.setpoint_K = setpoint_K_ + overshoot_K_;
+  actuation.heater_stuck_on = runaway_;
   actuation.pump_mode = pump_mode_;
   actuation.manual_pump_speed = manual_pump_speed_;
   const StepOutcome outcome = model_.step(dt_s, actuation);
@@ -101,7 +105,7 @@ void T95Controller::integrate_step(double dt_s) {
   if (!actuation.regulating) {
     cooling_rate_error_ = false;
   } else {
-    const double lag_above_setpoint_K = model_.sample_K() - setpoint_K_;
+    const double lag_above_setpoint_K = model_.sample_K() - actuation.setpoint_K;
     if (outcome.cooling_saturated && lag_above_setpoint_K > 1.0) cooling_rate_error_ = true;
     else if (lag_above_setpoint_K < 0.5) cooling_rate_error_ = false;
   }
@@ -187,6 +191,8 @@ void T95Controller::stop() {
 }
 
 void T95Controller::set_open_circuit(bool open) { open_circuit_ = open; }
+void T95Controller::set_runaway(bool on) { runaway_ = on; }
+void T95Controller::set_overshoot_K(double overshoot_K) { overshoot_target_K_ = overshoot_K; }
 
 std::uint8_t T95Controller::eb1_byte() const {
   std::uint8_t eb1 = kEb1Base;
@@ -236,6 +242,8 @@ ControllerSnapshot T95Controller::snapshot() const {
   s.manual_pump_speed = manual_pump_speed_;
   s.awake = awake_;
   s.open_circuit = open_circuit_;
+  s.runaway = runaway_;
+  s.overshoot_K = overshoot_target_K_;
   return s;
 }
 

@@ -42,6 +42,9 @@ inline constexpr int kLimitMaxDeciC = 6000;
 /// What the T reply shows while the sensor is open: a saturated reading far outside the stage range.
 inline constexpr int kOpenCircuitReadingDeciC = 9999;
 inline constexpr double kZeroCelsius_K = 273.15;
+/// How fast the `overshoot` fault's offset drifts in (and out): slow enough that the sample's rate
+/// stays far below any envelope's, so only the over-temperature interlock sees it.
+inline constexpr double kOvershootDrift_K_per_min = 10.0;
 
 struct ControllerOptions {
   ThermalParameters thermal;
@@ -67,6 +70,8 @@ struct ControllerSnapshot {
   int manual_pump_speed = 0;  // last P<c>
   bool awake = false;         // has received its first 'T'
   bool open_circuit = false;
+  bool runaway = false;       // fault: heater drive stuck on while the program runs
+  double overshoot_K = 0.0;   // fault: the loop regulates this far above the setpoint
 };
 
 class T95Controller {
@@ -84,6 +89,13 @@ public:
 
   /// Stage unplugged / sensor open: EB1 bit1, a bogus reading, heater and pump idle.
   void set_open_circuit(bool open);
+  /// Heater drive fails on: full heater power whenever the program runs (not stopped), whatever
+  /// the setpoint; E still stops it (the controller cuts the heater supply). A runaway stage.
+  void set_runaway(bool on);
+  /// A control loop drifting off: its offset moves towards overshoot_K at kOvershootDrift_K_per_min
+  /// (a failing loop drifts, it does not jump), so the sample settles overshoot_K above the
+  /// setpoint; the reading shows the sample's true temperature. 0 drifts back.
+  void set_overshoot_K(double overshoot_K);
   ControllerSnapshot snapshot() const;
   double now_s() const { return t_s_; }
 
@@ -118,6 +130,9 @@ private:
   bool cooling_rate_error_ = false;  // EB1 bit0, with hysteresis
   bool link_error_pending_ = false;  // EB1 bit5, cleared once reported
   bool open_circuit_ = false;
+  bool runaway_ = false;
+  double overshoot_target_K_ = 0.0;
+  double overshoot_K_ = 0.0;  // drifts towards the target
 
   double truth_interval_s_ = 0.0;
   double next_truth_s_ = 0.0;

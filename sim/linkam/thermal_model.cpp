@@ -28,7 +28,11 @@ StepOutcome ThermalModel::step(double dt_s, const Actuation& actuation) {
   const double surroundings_K_per_s = surroundings_rate_K_per_s(temperature_K);
   double actuators_K_per_s = 0.0;  // heater (+) and pump (-) together
 
-  if (actuation.regulating) {
+  if (actuation.regulating && actuation.heater_stuck_on) {
+    // A failed heater drive: full power whatever the controller asks for (a runaway stage).
+    actuators_K_per_s = heater_max_rate_K_per_s();
+    outcome.heater_fraction = 1.0;
+  } else if (actuation.regulating) {
     const double demanded_K_per_s = (actuation.setpoint_K - temperature_K) / parameters_.lag_time_constant_s;
     // What the heater and the pump must add on top of what the surroundings already do.
     const double needed_K_per_s = demanded_K_per_s - surroundings_K_per_s;

@@ -36,6 +36,7 @@ struct Actuation {
   double setpoint_K = 0.0;
   PumpMode pump_mode = PumpMode::manual;
   int manual_pump_speed = 0;  // used in manual mode only
+  bool heater_stuck_on = false;  // fault: full heater power while regulating, pump idle
 };
 
 /// What happened during a step, for the status bytes.

@@ -143,7 +143,10 @@ TEST_CASE("analyze RUN recovers the paper's activation energies from a simulated
   REQUIRE(result.exit_code == 0);
   const auto report = nlohmann::json::parse(result.out);
   REQUIRE(report["dma"].is_object());
+  // The paper's Table 1: alpha 7.51 +- 0.93, beta 1.29 +- 0.31, gamma 0.28 +- 0.02 eV. Issue 5: each
+  // recovered within its stated uncertainty or 10 %, whichever is larger.
   const std::map<std::string, double> paper{{"alpha", 7.51}, {"beta", 1.29}, {"gamma", 0.28}};
+  const std::map<std::string, double> paper_uncertainty{{"alpha", 0.93}, {"beta", 0.31}, {"gamma", 0.02}};
   std::string gamma_fits;  // per-frequency peak outcomes, shown when an energy is missing
   for (const auto& f : report["dma"]["frequencies"])
     for (const auto& peak : f["peaks"]) gamma_fits += peak.dump() + "\n";
@@ -161,7 +164,8 @@ TEST_CASE("analyze RUN recovers the paper's activation energies from a simulated
     const double stderr_eV = relaxation["activation_energy_eV_stderr"].is_number()
                                  ? relaxation["activation_energy_eV_stderr"].get<double>() : 0.0;
     MESSAGE(fmt::format("{}: {:.3f} +- {:.3f} eV (paper {:.2f})", name, E, stderr_eV, paper.at(name)));
-    CHECK(std::abs(E - paper.at(name)) <= std::max(stderr_eV, 0.10 * paper.at(name)));
+    CHECK(std::abs(E - paper.at(name)) <= std::max(paper_uncertainty.at(name), 0.10 * paper.at(name)));
+    CHECK(stderr_eV > 0);  // the fit states its own uncertainty
     CHECK(relaxation["peak_temperatures_K"].size() >= 3);
     ++checked;
   }

@@ -462,6 +462,56 @@ TEST_CASE("fault open circuit: EB1 bit1 and a bogus reading, until switched off"
   CHECK_THROWS(running.sim.apply_fault_command("explode 3"));
 }
 
+TEST_CASE("fault runaway: full heater power while the program runs, until E cuts it") {
+  RunningSim running(quiet_options(200, 300.15));
+  PtyPeer peer(running.sim.device_path());
+  REQUIRE(peer.transact("T"));
+  // Hold 300.15 K: a healthy loop stays there.
+  for (const char* command : {"R11000", "L1270", "S"}) REQUIRE(peer.transact(command) == std::optional<std::string>("\r"));
+  wait_experiment_s(running.sim, 10);
+  CHECK(running.sim.snapshot().sample_K == doctest::Approx(300.15).epsilon(0.001));
+
+  running.sim.apply_fault_command("runaway on");
+  const auto before = running.sim.snapshot();
+  wait_experiment_s(running.sim, 30);
+  const auto after = running.sim.snapshot();
+  // 200 K/min of heater less the small loss near ambient: far beyond any envelope's 150 K/min.
+  const double rate_K_per_min = (after.sample_K - before.sample_K) / (after.t_s - before.t_s) * 60.0;
+  CHECK(rate_K_per_min > 180.0);
+  CHECK(after.runaway);
+  CHECK(nlohmann::json::parse(running.sim.status_json())["faults"]["runaway"] == true);
+
+  // E stops the program and cuts the heater: the sample free-cools.
+  REQUIRE(peer.transact("E") == std::optional<std::string>("\r"));
+  const auto stopped = running.sim.snapshot();
+  wait_experiment_s(running.sim, 10);
+  CHECK(running.sim.snapshot().sample_K < stopped.sample_K);
+  CHECK(running.sim.snapshot().state == ProgramState::stopped);
+  CHECK_THROWS(running.sim.apply_fault_command("runaway sometimes"));
+}
+
+TEST_CASE("fault overshoot: the loop drifts to the given kelvin above its setpoint, and 0 drifts it back") {
+  RunningSim running(quiet_options(200, 300.15));
+  PtyPeer peer(running.sim.device_path());
+  REQUIRE(peer.transact("T"));
+  // The LN2 pump in automatic mode: without it only free cooling brings the sample back down.
+  for (const char* command : {"Pa0", "R11000", "L1270", "S"})
+    REQUIRE(peer.transact(command) == std::optional<std::string>("\r"));
+  running.sim.apply_fault_command("overshoot 12.5");
+  wait_experiment_s(running.sim, 30);
+  // It drifts in at 10 K/min, it does not jump: after 30 s the sample is about 5 K up, not 12.5.
+  CHECK(running.sim.snapshot().sample_K == doctest::Approx(304.65).epsilon(0.002));
+  wait_experiment_s(running.sim, 90);  // drifted in, plus 10 time constants of the lag
+  const auto reply = peer.transact("T");
+  REQUIRE(reply);
+  CHECK(reply_K(decode_t_reply(*reply)) == doctest::Approx(312.65).epsilon(0.001));  // the reading shows it
+  CHECK(nlohmann::json::parse(running.sim.status_json())["faults"]["overshoot_K"] == doctest::Approx(12.5));
+  running.sim.apply_fault_command("overshoot 0");
+  wait_experiment_s(running.sim, 120);
+  CHECK(running.sim.snapshot().sample_K == doctest::Approx(300.15).epsilon(0.001));
+  CHECK_THROWS(running.sim.apply_fault_command("overshoot -3"));
+}
+
 namespace {
 
 /// `glasslab sim linkam ...` as a child process with pipes on its stdin and stdout.

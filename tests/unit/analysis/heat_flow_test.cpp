@@ -45,33 +45,52 @@ TEST_CASE("liquid alignment returns the constant that overlaps two curves above 
   CHECK_FALSE(none.offset);
 }
 
-TEST_CASE("features: Tg kink and crystallization onset located in a noisy series") {
-  // Seq rises slowly in the glass, faster in the liquid above Tg = 709 K, and falls steeply at
-  // crystallization near 790 K.
-  std::mt19937 rng(5);
-  std::normal_distribution<double> gauss(0.0, 0.004);
-  std::uniform_real_distribution<double> step(1.5, 2.5);
-  std::vector<double> T, S;
-  for (double t = 95; t < 870; t += step(rng)) {
-    const double glass = 0.004 * t;
-    const double liquid = 0.02 * 30.0 * std::log1p(std::exp((t - 709.0) / 30.0)) - 0.004 * 0;  // smooth kink
-    const double crystal = -2.0 / (1.0 + std::exp(-(t - 800.0) / 6.0));
-    T.push_back(t);
-    S.push_back(-35.0 + glass + liquid + crystal + gauss(rng));
-  }
-  const SmoothedSeries gcv = whittaker_smooth(T, S);
-  // as analyze_seq_series does: features on lambda = 30 x lambda_GCV
-  const SmoothedSeries smooth = whittaker_smooth(T, S, WhittakerOptions{3, 30 * gcv.lambda, 4});
-  const HeatFlow hf = heat_flow_from_smoothed(smooth, 10.0 / 60.0, 75.006);
+TEST_CASE("slope features: a relaxation dip in dSeq/dT is found where it is, pure noise gives none") {
+  // Seq(T) = glass line + a relaxation that lowers Seq by 0.3 J/(mol K) around 510 K (a dip of the
+  // heat flow, as the beta region in the paper's Fig. 3), 2-K frames with 0.08 J/(mol K) noise.
+  auto make = [](double dip_amplitude, unsigned seed) {
+    std::mt19937 rng(seed);
+    std::normal_distribution<double> gauss(0.0, 0.08);
+    std::vector<double> T, S;
+    for (double t = 95; t < 770; t += 2.0) {
+      T.push_back(t);
+      S.push_back(-35.0 + 0.004 * t - dip_amplitude / (1.0 + std::exp(-(t - 510.0) / 20.0)) + gauss(rng));
+    }
+    const SmoothedSeries smooth = whittaker_smooth(T, S);
+    return std::make_pair(heat_flow_from_smoothed(smooth, 10.0 / 60.0, 75.006), whittaker_derivative_errors(smooth));
+  };
   FeatureOptions options;
-  options.Tg_hint_K = 700.0;
-  const FeatureReport report = find_features(hf, options);
-  REQUIRE(report.crystallization_onset_K);
-  CHECK(*report.crystallization_onset_K == doctest::Approx(790.0).epsilon(0.015));
-  REQUIRE(report.Tg_K);
-  CHECK(*report.Tg_K == doctest::Approx(709.0).epsilon(0.03));
-  CHECK_FALSE(report.smoothing.empty());
-  bool labelled_tg = false;
-  for (const auto& f : report.features) labelled_tg = labelled_tg || (f.kind == FeatureKind::glass_transition && f.label == "Tg");
-  CHECK(labelled_tg);
+  options.Tg_hint_K = 709.0;
+  const auto [hf, errors] = make(0.3, 5);
+  const std::vector<Feature> features = find_slope_features(hf, errors, 709.0, options);
+  const Feature* dip = nullptr;
+  for (const auto& f : features) {
+    CHECK(f.significance >= options.min_significance);
+    if (f.kind == FeatureKind::heat_flow_dip) dip = &f;
+  }
+  REQUIRE(dip != nullptr);
+  CHECK(dip->T_K == doctest::Approx(510.0).epsilon(0.03));
+  CHECK(dip->label == "beta");
+  CHECK(*dip->T_over_Tg == doctest::Approx(dip->T_K / 709.0));
+  // The slope decreases into the dip and increases out of it.
+  bool decrease_before = false, increase_after = false;
+  for (const auto& f : features) {
+    decrease_before = decrease_before || (f.kind == FeatureKind::slope_decrease && f.T_K < dip->T_K);
+    increase_after = increase_after || (f.kind == FeatureKind::slope_increase && f.T_K > dip->T_K);
+  }
+  CHECK(decrease_before);
+  CHECK(increase_after);
+
+  const auto [flat_hf, flat_errors] = make(0.0, 5);
+  CHECK(find_slope_features(flat_hf, flat_errors, 709.0, options).empty());
+  CHECK_FALSE(slope_feature_criteria(options).empty());
+}
+
+TEST_CASE("feature labels: T/Tg windows of the paper's relaxations") {
+  const auto windows = default_feature_windows();
+  CHECK(feature_window_label(windows, 275.0 / 709.0) == "gamma");
+  CHECK(feature_window_label(windows, 510.0 / 709.0) == "beta");
+  CHECK(feature_window_label(windows, 690.0 / 709.0) == "excess_wing");
+  CHECK(feature_window_label(windows, 1.05).empty());
+  CHECK(feature_window_label(windows, std::nullopt).empty());
 }

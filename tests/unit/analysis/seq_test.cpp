@@ -3,6 +3,7 @@
 
 #include <cmath>
 #include <numbers>
+#include <random>
 #include <stdexcept>
 #include <vector>
 
@@ -109,4 +110,59 @@ TEST_CASE("r_min: g = 0 below it lowers Seq by the excluded-volume integral") {
   CHECK(result.seq_kB_per_atom == doctest::Approx(-2 * std::numbers::pi * rho0 * 1.5 * 1.5 * 1.5 / 3).epsilon(2e-2));
   REQUIRE(result.r_min_A);
   CHECK(*result.r_min_A == 1.5);
+}
+
+namespace {
+
+/// Eq. 2's integral as a plain running trapezoid with the scalar std::log, point by point: the
+/// definition the vectorised seq_integral_A3 must reproduce.
+double scalar_integral(const std::vector<double>& r, const std::vector<double>& G, double rho0, double r_min,
+                       double r_max) {
+  auto f = [&](std::size_t i) {
+    if (r[i] <= 0) return 0.0;
+    if (r[i] < r_min) return r[i] * r[i];
+    const double g = G[i] / (4 * std::numbers::pi * rho0) / r[i] + 1.0;
+    return g < kSeqGFloor ? r[i] * r[i] : (g * std::log(g) - g + 1.0) * r[i] * r[i];
+  };
+  double sum = 0, previous_r = 0, previous_f = 0;
+  for (std::size_t i = 0; i < r.size(); ++i) {
+    if (r[i] > r_max) {
+      const double f_max = previous_f + (r_max - previous_r) / (r[i] - previous_r) * (f(i) - previous_f);
+      return sum + 0.5 * (previous_f + f_max) * (r_max - previous_r);
+    }
+    sum += 0.5 * (previous_f + f(i)) * (r[i] - previous_r);
+    previous_r = r[i];
+    previous_f = f(i);
+  }
+  return sum;
+}
+
+}  // namespace
+
+TEST_CASE("the vectorised integral equals the scalar running trapezoid to 1e-12") {
+  // Noisy G on uniform and non-uniform grids, from r = 0 and from r > 0, with negative g below the
+  // first peak (floor branch), r_min, and r_max on and between grid points, across block edges.
+  std::mt19937 rng(8);
+  std::uniform_real_distribution<double> step(0.005, 0.015);
+  for (const bool uniform : {true, false}) {
+    for (const double r0 : {0.0, 0.01}) {
+      std::vector<double> r, G;
+      synthetic::glass_G(0.0538345, 0.01, 40.0, 0.05, 3, r, G);
+      if (!uniform) {
+        double x = r0;
+        for (double& ri : r) ri = (x += step(rng));
+      } else if (r0 == 0.0) {
+        r.insert(r.begin(), 0.0);
+        G.insert(G.begin(), 0.0);
+      }
+      for (const double r_min : {0.0, 2.1}) {
+        for (const double r_max : {10.0, 10.004, 5.125, 40.0, 1e9, 0.003}) {
+          const double expected = scalar_integral(r, G, 0.0538345, r_min, r_max);
+          const double got = seq_integral_A3(r, G, 0.0538345, r_min, r_max);
+          INFO("uniform ", uniform, " r0 ", r0, " r_min ", r_min, " r_max ", r_max);
+          CHECK(std::abs(got - expected) <= 1e-12 * std::abs(expected));
+        }
+      }
+    }
+  }
 }

@@ -97,3 +97,43 @@ TEST_CASE("Savitzky-Golay baseline follows the same derivative, less well") {
   CHECK(rms_slope_error(sg, 150.0, 810.0) < 0.2 * curve_slope(500.0));
   CHECK_THROWS_AS(savitzky_golay_smooth(s.T, s.y, SavitzkyGolayOptions{30, 3, std::nullopt}), std::invalid_argument);
 }
+
+TEST_CASE("derivative standard errors match the scatter of the slope over noise realizations") {
+  // Same x and lambda, 300 noise realizations: the empirical standard deviation of dy/dx and of
+  // the curvature at a few points must match whittaker_derivative_errors (noise only, so the
+  // smoother's bias drops out of the scatter). 300 draws estimate a sigma to about 4 %.
+  const Samples base = noisy_nonuniform(0.02, 11);
+  const SmoothedSeries reference = whittaker_smooth(base.T, base.y);  // lambda by GCV, then held fixed
+  const WhittakerOptions fixed{3, reference.lambda, 4};
+  const std::vector<std::size_t> probes = {3, base.T.size() / 4, base.T.size() / 2, base.T.size() - 4};
+  std::vector<double> sum(probes.size(), 0), sum2(probes.size(), 0), csum(probes.size(), 0), csum2(probes.size(), 0);
+  std::mt19937 rng(13);
+  std::normal_distribution<double> gauss(0.0, 0.02);
+  constexpr int kDraws = 300;
+  DerivativeErrors errors;
+  for (int draw = 0; draw < kDraws; ++draw) {
+    std::vector<double> y(base.T.size());
+    for (std::size_t i = 0; i < y.size(); ++i) y[i] = curve(base.T[i]) + gauss(rng);
+    const SmoothedSeries s = whittaker_smooth(base.T, y, fixed);
+    const std::vector<double> curvature = nonuniform_derivative(s.x, s.dy_dx);
+    for (std::size_t k = 0; k < probes.size(); ++k) {
+      sum[k] += s.dy_dx[probes[k]];
+      sum2[k] += s.dy_dx[probes[k]] * s.dy_dx[probes[k]];
+      csum[k] += curvature[probes[k]];
+      csum2[k] += curvature[probes[k]] * curvature[probes[k]];
+    }
+    if (draw == 0) errors = whittaker_derivative_errors(s);
+  }
+  CHECK(errors.noise_sigma == doctest::Approx(0.02).epsilon(0.15));
+  for (std::size_t k = 0; k < probes.size(); ++k) {
+    const double slope_sd = std::sqrt(sum2[k] / kDraws - std::pow(sum[k] / kDraws, 2));
+    const double curvature_sd = std::sqrt(csum2[k] / kDraws - std::pow(csum[k] / kDraws, 2));
+    INFO("probe ", probes[k], " at T = ", base.T[probes[k]]);
+    // predicted with the first draw's sigma estimate: allow its own ~10 % error as well
+    CHECK(errors.slope_stderr[probes[k]] == doctest::Approx(slope_sd).epsilon(0.2));
+    CHECK(errors.curvature_stderr[probes[k]] == doctest::Approx(curvature_sd).epsilon(0.2));
+  }
+  CHECK(errors.slope_stderr.front() > 2 * errors.slope_stderr[base.T.size() / 2]);  // the edge is less certain
+  const SmoothedSeries sg = savitzky_golay_smooth(base.T, base.y);
+  CHECK_THROWS_AS(whittaker_derivative_errors(sg), std::invalid_argument);
+}

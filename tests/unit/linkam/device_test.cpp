@@ -5,6 +5,8 @@
 #include <algorithm>
 #include <atomic>
 #include <cmath>
+#include <condition_variable>
+#include <mutex>
 #include <thread>
 
 #include "drivers/linkam/device.hpp"
@@ -319,12 +321,12 @@ TEST_CASE("enter_safe_state sends T then E, or O unless the stage already holds"
   bench.connect();
   bench.fake->expect("T", reply(heating_25C));
   bench.fake->expect("E", ack());
-  bench.device->enter_safe_state(SafeState::stop);
+  CHECK(bench.device->enter_safe_state(SafeState::stop));
   bench.fake->expect("T", reply(heating_25C));
   bench.fake->expect("O", ack());
-  bench.device->enter_safe_state(SafeState::hold);
+  CHECK(bench.device->enter_safe_state(SafeState::hold));
   bench.fake->expect("T", reply(holding_current_25C));
-  bench.device->enter_safe_state(SafeState::hold);
+  CHECK(bench.device->enter_safe_state(SafeState::hold));
   CHECK(bench.fake->writes() == Strings{"T", "E", "T", "O", "T"});
   CHECK(bench.kinds() == Strings{"safe_state", "safe_state", "safe_state"});
 }
@@ -334,9 +336,82 @@ TEST_CASE("enter_safe_state never throws, even with no line at all") {
   bench.connect();
   bench.fake->close();
   bench.fake->open_failures_left = 100;
-  bench.device->enter_safe_state(SafeState::stop);
+  CHECK_FALSE(bench.device->enter_safe_state(SafeState::stop));
   CHECK(bench.kinds() == Strings{"safe_state_failed"});
   CHECK(bench.events[0].is_fault);
+}
+
+TEST_CASE("without a valid status enter_safe_state sends E blind, also for a hold, and says it is unconfirmed") {
+  for (const auto requested : {SafeState::stop, SafeState::hold}) {
+    Bench bench;
+    bench.connect();
+    for (int attempt = 0; attempt < 3; ++attempt) bench.fake->expect("T", silence());
+    bench.fake->expect("E", silence());  // its acknowledgement is as late as everything else
+    CHECK_FALSE(bench.device->enter_safe_state(requested));
+    CHECK(bench.fake->writes() == Strings{"T", "T", "T", "E"});
+    CHECK(bench.kinds() == Strings{"safe_state_blind"});
+    CHECK(bench.events[0].is_fault);
+    CHECK(bench.events[0].message.find("unconfirmed") != std::string::npos);
+  }
+}
+
+namespace {
+/// A line whose reads hang until released, ignoring their timeout: a stuck driver call.
+class StuckTransport final : public transport::ByteTransport {
+public:
+  void open() override { open_ = true; }
+  void close() noexcept override { open_ = false; }
+  bool is_open() const override { return open_; }
+  void write(std::string_view, std::chrono::milliseconds) override {}
+  std::string read_until(char, std::chrono::milliseconds) override {
+    std::unique_lock lock(mutex_);
+    if (answered_++ == 0) return t_reply(0x10, 0x80, 0x80, "00FA");  // connect's handshake
+    stuck_ = true;
+    changed_.notify_all();
+    changed_.wait(lock, [this] { return released_; });
+    return t_reply(0x10, 0x80, 0x80, "00FA");
+  }
+  void flush() override {}
+  std::string description() const override { return "stuck:linkam"; }
+  void wait_until_stuck() {
+    std::unique_lock lock(mutex_);
+    changed_.wait(lock, [this] { return stuck_; });
+  }
+  void release() {
+    std::lock_guard lock(mutex_);
+    released_ = true;
+    changed_.notify_all();
+  }
+
+private:
+  std::mutex mutex_;
+  std::condition_variable changed_;
+  bool open_ = false, stuck_ = false, released_ = false;
+  int answered_ = 0;
+};
+}  // namespace
+
+TEST_CASE("enter_safe_state with a line_wait gives up behind a stuck call instead of hanging with it") {
+  auto transport = std::make_unique<StuckTransport>();
+  auto* stuck = transport.get();
+  std::vector<DeviceEvent> events;
+  std::mutex events_mutex;
+  LinkamDevice device(std::move(transport), DeviceOptions{}, [&](const DeviceEvent& e) {
+    std::lock_guard lock(events_mutex);
+    events.push_back(e);
+  });
+  device.connect();
+  std::thread poller([&] { device.read_status(); });
+  stuck->wait_until_stuck();
+  const auto asked = std::chrono::steady_clock::now();
+  CHECK_FALSE(device.enter_safe_state(SafeState::stop, std::chrono::milliseconds(50)));
+  CHECK(std::chrono::steady_clock::now() - asked < std::chrono::seconds(5));
+  stuck->release();
+  poller.join();
+  std::lock_guard lock(events_mutex);
+  REQUIRE_FALSE(events.empty());
+  CHECK(events.back().kind == "safe_state_failed");
+  CHECK(events.back().message.find("busy") != std::string::npos);
 }
 
 TEST_CASE("enter_safe_state cuts short a recovery sleeping in its back-off in another thread") {

@@ -50,8 +50,21 @@ TEST_CASE("a simulated detector frame gives the model's Seq, missing files and b
   frame.file.clear();
   CHECK(analyzer.on_frame(frame).reason.find("missed") != std::string::npos);
 
-  REQUIRE(sink.size() == 3);
-  CHECK(analyzer.failed() == 2);
+  // A late file is the frame's own file, delivered after the tolerance: analysed all the same.
+  frame.index = 6;
+  frame.status = "late";
+  frame.file = file;
+  frame.reason = "file appeared 8.2 s after the exposure end (tolerance 7.5 s)";
+  CHECK(analyzer.on_frame(frame).status == "ok");
+  frame.index = 7;
+  frame.status = "unreadable";
+  frame.reason = "permission denied";
+  const auto unreadable = analyzer.on_frame(frame);
+  CHECK(unreadable.status == "failed");
+  CHECK(unreadable.reason.find("unreadable") != std::string::npos);
+
+  REQUIRE(sink.size() == 5);
+  CHECK(analyzer.failed() == 3);
 
   acquisition::LiveFrameAnalyzer throwing({}, [](const acquisition::FrameAnalysis&) { throw std::runtime_error("disk full"); });
   frame.status = "ok";

@@ -180,4 +180,40 @@ sample_state = "as_cast"
   CHECK(iso.sample_state == "as_cast");
   CHECK(s.locations.at("step[2].to_K").line == 26);
   CHECK(s.text == text);
+  // Interlock settings not given: their defaults (docs/schedule-format.md).
+  CHECK(s.instruments.stage->watchdog_s == doctest::Approx(10));
+  CHECK(s.instruments.stage->over_temperature_margin_K == doctest::Approx(5));
+  CHECK(s.instruments.stage->on_cooling_rate_error == StageConfig::CoolingRatePolicy::warn);
+}
+
+TEST_CASE("interlock keys of [instruments.stage] are read, and an unknown cooling-rate policy is refused") {
+  const std::string head = R"(
+[schedule]
+title = "interlocks"
+[sample]
+name = "bar"
+state = "as_cast"
+[instruments.stage]
+watchdog_s = 4
+over_temperature_margin_K = 2.5
+rate_margin_K_per_min = 20
+rate_window_s = 8
+)";
+  const std::string step = "[[step]]\nkind = \"hold\"\ntemperature_K = 300\nduration_s = 60\n";
+  const Schedule s = parse_schedule(head + "on_cooling_rate_error = \"stop\"\n" + step, "interlocks.toml");
+  const auto& stage = *s.instruments.stage;
+  CHECK(stage.watchdog_s == doctest::Approx(4));
+  CHECK(stage.over_temperature_margin_K == doctest::Approx(2.5));
+  CHECK(stage.rate_margin_K_per_min == doctest::Approx(20));
+  CHECK(stage.rate_window_s == doctest::Approx(8));
+  CHECK(stage.on_cooling_rate_error == StageConfig::CoolingRatePolicy::stop);
+  try {
+    parse_schedule(head + "on_cooling_rate_error = \"ignore\"\n" + step, "interlocks.toml");
+    FAIL("an unknown policy was accepted");
+  } catch (const glasslab::ScheduleError& e) {
+    const std::string errors = e.what();
+    CHECK(errors.find("interlocks.toml:12:") != std::string::npos);
+    CHECK(errors.find("instruments.stage.on_cooling_rate_error: expected \"warn\"") != std::string::npos);
+    CHECK(errors.find("(\"ignore\")") != std::string::npos);
+  }
 }

@@ -207,3 +207,28 @@ TEST_CASE("Diagnostic::to_string formats errors and warnings") {
   CHECK(warning.to_string() == "f.toml:4:1: warning: step[2].frequencies_Hz: outside");
   CHECK(format_diagnostics({warning, error}) == error.to_string() + "\n" + warning.to_string());
 }
+
+TEST_CASE("interlock settings: watchdog and rate window against the poll period, margins not negative") {
+  Schedule s = minimal_stage_schedule();
+  auto& stage = *s.instruments.stage;
+  stage.poll_hz = 2;  // two poll periods: 1 s
+  stage.watchdog_s = 0.8;
+  stage.rate_window_s = 0.5;
+  stage.over_temperature_margin_K = -1;
+  stage.rate_margin_K_per_min = -2;
+  std::string text = format_diagnostics(validate(s));
+  CAPTURE(text);
+  CHECK(text.find("instruments.stage.watchdog_s: shorter than two poll periods (1 s at poll_Hz = 2)") != std::string::npos);
+  CHECK(text.find("instruments.stage.rate_window_s: shorter than two poll periods") != std::string::npos);
+  CHECK(text.find("instruments.stage.over_temperature_margin_K: must not be negative (-1)") != std::string::npos);
+  CHECK(text.find("instruments.stage.rate_margin_K_per_min: must not be negative (-2)") != std::string::npos);
+
+  stage = StageConfig{};
+  stage.watchdog_s = 1.5;  // longer than two polls, shorter than one driver recovery: a warning
+  text = format_diagnostics(validate(s));
+  CHECK_FALSE(has_errors(validate(s)));
+  CHECK(text.find("warning: instruments.stage.watchdog_s: shorter than one recovery of the Linkam driver") !=
+        std::string::npos);
+  stage.watchdog_s = 0;
+  CHECK(format_diagnostics(validate(s)).find("instruments.stage.watchdog_s: must be positive (0)") != std::string::npos);
+}

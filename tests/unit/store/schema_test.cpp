@@ -15,7 +15,7 @@ using namespace glasslab;
 using namespace glasslab::acquisition;
 using test::sql_text;
 
-TEST_CASE("a new store is created with its directories, schema v1, application id and WAL") {
+TEST_CASE("a new store is created with its directories, the current schema, application id and WAL") {
   test::TempDir dir;
   const auto path = dir.file("nested/deeper/glasslab.sqlite");
   { RunStore store(path); }
@@ -23,7 +23,7 @@ TEST_CASE("a new store is created with its directories, schema v1, application i
   CHECK(sql_text(path, "PRAGMA application_id") == std::to_string(schema::kApplicationId));
   CHECK(sql_text(path, "PRAGMA journal_mode") == "wal");
   for (const char* table : {"runs", "stage_status", "stage_readings", "events", "frames", "frame_analysis",
-                            "dma_points", "analysis_results"}) {
+                            "dma_points", "analysis_results", "run_control", "control_requests"}) {
     CAPTURE(table);
     CHECK(sql_text(path, std::string("SELECT COUNT(*) FROM sqlite_schema WHERE type='table' AND name='") + table +
                              "'") == "1");
@@ -53,7 +53,27 @@ TEST_CASE("reopening a store keeps its data and does not migrate again") {
   RunReader reader(path);
   CHECK(reader.list_runs().size() == 2);
   CHECK(reader.stage_readings(run).size() == 1);
-  CHECK(sql_text(path, "PRAGMA user_version") == "1");
+  CHECK(sql_text(path, "PRAGMA user_version") == std::to_string(schema::kSchemaVersion));
+}
+
+TEST_CASE("a version 1 store is migrated to version 2: its runs stay, the control tables appear") {
+  test::TempDir dir;
+  const auto path = dir.file("v1.sqlite");
+  const RunId run = [&] {
+    RunStore store(path);
+    const RunId id = store.begin_run(test::run_start());
+    store.record(test::stage_reading(0));
+    store.end_run(id, RunStop{});
+    return id;
+  }();
+  {  // take the file back to what a v1 glasslab left
+    sqlite::Database db(path, sqlite::Database::Mode::read_write);
+    db.exec("DROP TABLE control_requests; DROP TABLE run_control; PRAGMA user_version = 1");
+  }
+  { RunStore store(path); }
+  CHECK(sql_text(path, "PRAGMA user_version") == "2");
+  CHECK(sql_text(path, "SELECT COUNT(*) FROM sqlite_schema WHERE name IN ('run_control', 'control_requests')") == "2");
+  CHECK(sql_text(path, "SELECT COUNT(*) FROM stage_readings WHERE run_id = " + std::to_string(run)) == "1");
 }
 
 TEST_CASE("a SQLite file of another application is refused, not modified") {

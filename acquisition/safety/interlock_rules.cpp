@@ -1,0 +1,177 @@
+#include "acquisition/safety/interlock_rules.hpp"
+
+#include <cmath>
+#include <limits>
+
+#include <fmt/format.h>
+
+namespace glasslab::acquisition::safety {
+
+namespace {
+// EB1 bits (reference/linkam-t95.md, "'T' reply"); StageReading::error_bits is EB1 & 0x7F.
+constexpr int kCoolingRateTooFast = 0x01;
+constexpr int kOpenCircuit = 0x02;
+constexpr int kPowerSurge = 0x04;
+// The rate needs this many readings spanning at least half the window, so a window emptied by a
+// gap in the readings does not produce a rate from two points.
+constexpr std::size_t kMinRatePoints = 3;
+
+std::string_view safe_state_name(linkam::SafeState state) {
+  return state == linkam::SafeState::hold ? "hold (O)" : "stop (E)";
+}
+}  // namespace
+
+std::string_view to_string(CoolingRatePolicy policy) {
+  return policy == CoolingRatePolicy::stop_run ? "stop" : "warn";
+}
+
+StageSafetyLimits limits_from(const schedules::StageConfig& stage) {
+  StageSafetyLimits limits;
+  limits.min_K = stage.envelope.min_K;
+  limits.max_K = stage.envelope.max_K;
+  limits.max_rate_K_per_min = stage.envelope.max_rate_K_per_min;
+  limits.over_temperature_margin_K = stage.over_temperature_margin_K;
+  limits.rate_margin_K_per_min = stage.rate_margin_K_per_min;
+  limits.rate_window_s = stage.rate_window_s;
+  limits.watchdog_s = stage.watchdog_s;
+  limits.on_cooling_rate_error = stage.on_cooling_rate_error == schedules::StageConfig::CoolingRatePolicy::stop
+                                     ? CoolingRatePolicy::stop_run
+                                     : CoolingRatePolicy::warn;
+  return limits;
+}
+
+std::string_view to_string(InterlockKind kind) {
+  switch (kind) {
+    case InterlockKind::over_temperature: return "over_temperature";
+    case InterlockKind::under_temperature: return "under_temperature";
+    case InterlockKind::over_rate: return "over_rate";
+    case InterlockKind::open_circuit: return "open_circuit";
+    case InterlockKind::power_surge: return "power_surge";
+    case InterlockKind::cooling_rate: return "cooling_rate";
+    case InterlockKind::watchdog: return "watchdog";
+  }
+  return "unknown";
+}
+
+std::string describe(const InterlockTrip& trip, const std::string& device) {
+  const bool is_bits = trip.unit == "EB1";
+  const std::string value = is_bits ? fmt::format("EB1 0x{:02X}", static_cast<int>(trip.value) | 0x80)
+                                    : fmt::format("{:.2f} {}", trip.value, trip.unit);
+  const std::string limit = is_bits ? "limit: bit clear" : fmt::format("limit {:.2f} {}", trip.limit, trip.unit);
+  return fmt::format("{} on Linkam T95 {}: {} beyond {} ({}); safe state {}", to_string(trip.kind), device, value, limit,
+                     trip.detail, safe_state_name(trip.action));
+}
+
+InterlockRules::InterlockRules(StageSafetyLimits limits) : limits_(limits) {}
+
+linkam::SafeState InterlockRules::action_for(InterlockKind kind) const {
+  switch (kind) {
+    case InterlockKind::watchdog:
+    case InterlockKind::cooling_rate: return limits_.safe_state;
+    default: return linkam::SafeState::stop;
+  }
+}
+
+InterlockTrip InterlockRules::make_trip(InterlockKind kind, const StageReading& r, double value, double limit,
+                                        std::string unit, std::string detail) const {
+  InterlockTrip trip;
+  trip.kind = kind;
+  trip.value = value;
+  trip.limit = limit;
+  trip.unit = std::move(unit);
+  trip.detail = std::move(detail);
+  trip.action = action_for(kind);
+  trip.t_mono_ns = r.t_mono_ns;
+  trip.T_K = r.T_K;
+  return trip;
+}
+
+Verdict InterlockRules::evaluate(const StageReading& reading) {
+  Verdict verdict;
+  if (auto trip = check_error_bits(reading, verdict)) {
+    verdict.trip = trip;
+    return verdict;
+  }
+  if (auto trip = check_temperature(reading)) {
+    verdict.trip = trip;
+    return verdict;
+  }
+  verdict.trip = check_rate(reading);
+  return verdict;
+}
+
+std::optional<InterlockTrip> InterlockRules::check_error_bits(const StageReading& r, Verdict& verdict) {
+  if (r.error_bits & kOpenCircuit) {
+    auto trip = make_trip(InterlockKind::open_circuit, r, r.error_bits, 0, "EB1",
+                          "EB1 bit1 open circuit: stage unplugged or sensor open, the temperature is not a reading");
+    trip.T_K = std::numeric_limits<double>::quiet_NaN();
+    return trip;
+  }
+  if (r.error_bits & kPowerSurge)
+    return make_trip(InterlockKind::power_surge, r, r.error_bits, 0, "EB1",
+                     "EB1 bit2 power surge: the controller's overload protection");
+  if (!(r.error_bits & kCoolingRateTooFast)) {
+    cooling_rate_episode_ = false;
+    return std::nullopt;
+  }
+  if (limits_.on_cooling_rate_error == CoolingRatePolicy::stop_run)
+    return make_trip(InterlockKind::cooling_rate, r, r.error_bits, 0, "EB1",
+                     "EB1 bit0: the stage cannot hold the programmed cooling rate; policy on_cooling_rate_error = stop");
+  if (!cooling_rate_episode_)
+    verdict.warning = fmt::format(
+        "stage cannot hold the programmed cooling rate {:.2f} K/min at T = {:.2f} K (EB1 bit0); policy "
+        "on_cooling_rate_error = warn: the step takes longer, its timeout still applies",
+        r.rate_K_per_min, r.T_K);
+  cooling_rate_episode_ = true;
+  return std::nullopt;
+}
+
+std::optional<InterlockTrip> InterlockRules::check_temperature(const StageReading& r) const {
+  const double high_K = limits_.max_K + limits_.over_temperature_margin_K;
+  if (r.T_K > high_K)
+    return make_trip(InterlockKind::over_temperature, r, r.T_K, high_K, "K",
+                     fmt::format("envelope max_K {:g} K + over_temperature_margin_K {:g} K", limits_.max_K,
+                                 limits_.over_temperature_margin_K));
+  const double low_K = limits_.min_K - limits_.over_temperature_margin_K;
+  if (r.T_K < low_K)
+    return make_trip(InterlockKind::under_temperature, r, r.T_K, low_K, "K",
+                     fmt::format("envelope min_K {:g} K - over_temperature_margin_K {:g} K", limits_.min_K,
+                                 limits_.over_temperature_margin_K));
+  return std::nullopt;
+}
+
+std::optional<InterlockTrip> InterlockRules::check_rate(const StageReading& r) {
+  const double t_s = static_cast<double>(r.t_mono_ns) * 1e-9;
+  window_.push_back({t_s, r.T_K});
+  while (!window_.empty() && window_.front().t_s < t_s - limits_.rate_window_s) window_.pop_front();
+  const auto rate = measured_rate_K_per_min();
+  if (!rate) return std::nullopt;
+  const double limit = limits_.max_rate_K_per_min + limits_.rate_margin_K_per_min;
+  if (std::abs(*rate) <= limit) return std::nullopt;
+  return make_trip(InterlockKind::over_rate, r, std::abs(*rate), limit, "K/min",
+                   fmt::format("{} at {:+.1f} K/min measured over {:g} s; envelope max_rate_K_per_min {:g} K/min + "
+                               "rate_margin_K_per_min {:g} K/min",
+                               *rate > 0 ? "heating" : "cooling", *rate, limits_.rate_window_s,
+                               limits_.max_rate_K_per_min, limits_.rate_margin_K_per_min));
+}
+
+std::optional<double> InterlockRules::measured_rate_K_per_min() const {
+  if (window_.size() < kMinRatePoints) return std::nullopt;
+  if (window_.back().t_s - window_.front().t_s < 0.5 * limits_.rate_window_s) return std::nullopt;
+  // Least-squares slope, times taken relative to the first point for precision.
+  const double t0 = window_.front().t_s;
+  double mean_t = 0, mean_T = 0;
+  for (const auto& p : window_) mean_t += p.t_s - t0, mean_T += p.T_K;
+  mean_t /= static_cast<double>(window_.size());
+  mean_T /= static_cast<double>(window_.size());
+  double s_tt = 0, s_tT = 0;
+  for (const auto& p : window_) {
+    const double dt = p.t_s - t0 - mean_t;
+    s_tt += dt * dt;
+    s_tT += dt * (p.T_K - mean_T);
+  }
+  if (s_tt <= 0) return std::nullopt;
+  return s_tT / s_tt * 60.0;
+}
+
+}  // namespace glasslab::acquisition::safety
