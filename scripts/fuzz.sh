@@ -83,7 +83,8 @@ export UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1}
 export ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1}
 
 # "#1234 DONE cov: 345 ft: 1020 corp: 57/3kb ..." -> the field after `key:` on the last status line.
-last_stat() { grep -E '^#[0-9]+' "$1" | tail -1 | sed -nE "s/.* $2: ([0-9]+).*/\\1/p"; }
+# Empty when the run ended before its first status line (a finding among the seeds).
+last_stat() { { grep -E '^#[0-9]+' "$1" || true; } | tail -1 | sed -nE "s/.* $2: ([0-9]+).*/\\1/p"; }
 
 found=0
 printf '%-16s %10s %12s %9s %8s  %s\n' target seconds executions "cov" "corpus" result
@@ -122,8 +123,10 @@ for target in "${targets[@]}"; do
   else
     result="no crash"
   fi
+  covered=$(last_stat "$run/log" cov)
+  kept=$(last_stat "$run/log" corp)
   printf '%-16s %10s %12s %9s %8s  %s\n' "$target" "$seconds" "${executions:-?}" \
-    "$(last_stat "$run/log" cov)/${edges:-?}" "$(last_stat "$run/log" corp)" "$result"
+    "${covered:-?}/${edges:-?}" "${kept:-?}" "$result"
   if [ $status -ne 0 ]; then
     grep -E '^(==[0-9]+==ERROR|SUMMARY|glasslab fuzz finding|.*runtime error)' "$run/log" | head -5 | sed 's/^/    /'
   fi
