@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <limits>
 
 #include <fmt/format.h>
 
@@ -10,8 +11,24 @@ namespace {
 
 std::string num(double value) { return fmt::format("{:.6g}", value); }
 
+/// A count from a floored double, clamped to 0..INT_MAX: a schedule may hold for 1e300 s, and
+/// casting that to int is undefined behaviour (found by fuzz/schedule_fuzzer.cpp).
+int clamped_count(double count) {
+  if (!(count > 0)) return 0;
+  return count >= static_cast<double>(std::numeric_limits<int>::max()) ? std::numeric_limits<int>::max()
+                                                                       : static_cast<int>(count);
+}
+
+int saturating_add(int a, int b) {
+  return a > std::numeric_limits<int>::max() - b ? std::numeric_limits<int>::max() : a + b;
+}
+
+/// Seconds beyond this print in scientific form: whole hours would not fit a long.
+constexpr double kLongestClockTime_s = 1e12;
+
 /// "5 min", "30 s", "1 h 30 min": durations in descriptions read as a person would write them.
 std::string human_duration(double seconds) {
+  if (!(seconds < kLongestClockTime_s)) return fmt::format("{} s", num(seconds));
   if (seconds >= 3600 && std::fmod(seconds, 60) == 0) {
     const long minutes = std::lround(seconds / 60);
     return minutes % 60 ? fmt::format("{} h {} min", minutes / 60, minutes % 60) : fmt::format("{} h", minutes / 60);
@@ -41,13 +58,13 @@ double minutes_to_s(double delta_K, double rate_K_per_min) {
 int points_during_ramp(const DmaRampStep& ramp, double duration_s) {
   const double sweep_s = sweep_duration_s(ramp.frequencies_Hz, ramp.delay_cycles, ramp.acquisition_cycles);
   if (!(sweep_s > 0)) return 0;
-  const auto whole_sweeps = static_cast<int>(std::floor(duration_s / sweep_s + 1e-9));
-  int points = whole_sweeps * static_cast<int>(ramp.frequencies_Hz.size());
+  const double whole_sweeps = std::floor(duration_s / sweep_s + 1e-9);
+  int points = clamped_count(whole_sweeps * static_cast<double>(ramp.frequencies_Hz.size()));
   double remaining_s = duration_s - whole_sweeps * sweep_s;
   for (double f : ramp.frequencies_Hz) {
     remaining_s -= (ramp.delay_cycles + ramp.acquisition_cycles) / f;
     if (remaining_s < -1e-9) break;
-    ++points;
+    points = saturating_add(points, 1);
   }
   return points;
 }
@@ -67,8 +84,8 @@ public:
       step.index = i;
       step.start_s = clock_s;
       clock_s += step.duration_s;
-      plan.total_frames += step.expected_frames.value_or(0);
-      plan.total_dma_points += step.expected_dma_points.value_or(0);
+      plan.total_frames = saturating_add(plan.total_frames, step.expected_frames.value_or(0));
+      plan.total_dma_points = saturating_add(plan.total_dma_points, step.expected_dma_points.value_or(0));
       plan.steps.push_back(std::move(step));
     }
     plan.total_s = clock_s;
@@ -152,7 +169,8 @@ private:
       out.duration_s += approach_s + iso.soak_s + sweep_s;
       oven_K_ = t;
     }
-    out.expected_dma_points = static_cast<int>(iso.temperatures_K.size() * iso.frequencies_Hz.size());
+    out.expected_dma_points =
+        clamped_count(static_cast<double>(iso.temperatures_K.size()) * static_cast<double>(iso.frequencies_Hz.size()));
     out.description = fmt::format("DMA {} at {} temperatures {} K … {} K, sweep {} at each, soak {}",
                                   to_string(iso.mode), iso.temperatures_K.size(), num(out.start_K), num(out.end_K),
                                   frequency_list(iso.frequencies_Hz), human_duration(iso.soak_s));
@@ -176,7 +194,7 @@ double sweep_duration_s(const std::vector<double>& frequencies_Hz, int delay_cyc
 int frames_in_window(const XrdAcquisition& xrd, double window_s) {
   if (!(xrd.period_s > 0) || !(xrd.exposure_s > 0) || window_s + 1e-9 < xrd.exposure_s) return 0;
   // Frame k (0-based) exposes [k·period, k·period + exposure]; it counts if it ends in the window.
-  int frames = static_cast<int>(std::floor((window_s - xrd.exposure_s) / xrd.period_s + 1e-9)) + 1;
+  int frames = clamped_count(std::floor((window_s - xrd.exposure_s) / xrd.period_s + 1e-9) + 1);
   if (xrd.frame_count) frames = std::min(frames, *xrd.frame_count);
   return std::max(frames, 0);
 }
@@ -186,6 +204,7 @@ Plan make_plan(const Schedule& schedule, double initial_stage_K, double initial_
 }
 
 std::string format_hms(double seconds) {
+  if (!(seconds < kLongestClockTime_s)) return fmt::format("{:.3g} s", seconds);  // also NaN
   const long total = std::lround(std::max(seconds, 0.0));
   return fmt::format("{}:{:02}:{:02}", total / 3600, (total / 60) % 60, total % 60);
 }
@@ -203,8 +222,8 @@ std::string format_plan(const Plan& plan) {
                        format_hms(step.start_s), format_hms(step.duration_s), num(step.start_K), num(step.end_K),
                        counts, what);
   }
-  out += fmt::format("\ntotal: {} ({:.0f} s) over {} steps", format_hms(plan.total_s), plan.total_s,
-                     plan.steps.size());
+  const std::string total_s = plan.total_s < kLongestClockTime_s ? fmt::format("{:.0f}", plan.total_s) : num(plan.total_s);
+  out += fmt::format("\ntotal: {} ({} s) over {} steps", format_hms(plan.total_s), total_s, plan.steps.size());
   if (plan.total_frames > 0) out += fmt::format(", {} xrd frames", plan.total_frames);
   if (plan.total_dma_points > 0) out += fmt::format(", {} DMA points", plan.total_dma_points);
   out += "\n";

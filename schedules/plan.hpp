@@ -45,7 +45,8 @@ Plan make_plan(const Schedule& schedule, double initial_stage_K = 295.15, double
 /// A table with units, one line per step, and the total as h:mm:ss.
 std::string format_plan(const Plan& plan);
 
-/// 5680.4 -> "1:34:40" (rounded to the second; hours are not wrapped at 24).
+/// 5680.4 -> "1:34:40" (rounded to the second; hours are not wrapped at 24); from 1e12 s on
+/// (31,700 years) "1e+300 s". Counts in a plan saturate at INT_MAX.
 std::string format_hms(double seconds);
 
 /// Seconds for one sweep over the frequencies: Σ (delay + acquisition cycles) / f.

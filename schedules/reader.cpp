@@ -9,6 +9,7 @@
 #include "core/error.hpp"
 #include "schedules/key_hints.hpp"
 #include "schedules/table_reader.hpp"
+#include "schedules/toml_guard.hpp"
 
 namespace glasslab::schedules {
 namespace {
@@ -257,6 +258,7 @@ Sample read_sample(const toml::table& table, Collector& collector) {
 }
 
 toml::table parse_toml(std::string_view text, const std::string& path) {
+  detail::check_toml_characters(text, path);  // first: what toml++ 3.3.0 would misread
   try {
     return toml::parse(text, std::string_view(path));
   } catch (const toml::parse_error& e) {

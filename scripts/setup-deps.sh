@@ -12,6 +12,9 @@ packages=(
   python3 python3-numpy python3-scipy
   libssl-dev    # the run control token (SHA-256, RAND_bytes)
   chromium      # the dashboard's browser test: headless, driven by playwright-core from npm
+  # scripts/fuzz.sh: clang with the libFuzzer/sanitizer runtimes (only a Recommends of clang-14),
+  # and llvm-14 for llvm-symbolizer, which turns a finding's stack into file:line.
+  clang-14 libclang-rt-14-dev llvm-14
 )
 # Node.js and npm install the dashboard's pinned npm packages (uPlot, playwright-core: node >= 20);
 # the lab machines ship Node.js 20, Debian's own packages are the fallback.

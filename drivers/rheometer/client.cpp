@@ -231,23 +231,16 @@ std::vector<DataPoint> RheometerClient::fetch_new_points() {
     const std::string command = protocol::encode_data_query(last_delivered_index_);
     const auto lines = transact(command, ReplyKind::data_block, true);
     if (auto error = protocol::parse_error_reply(lines.back())) throw_instrument_error(command, *error);
-    const DataEnd end = protocol::parse_end(lines.back());
-    if (end.count + 1 != lines.size())
-      throw ProtocolError(fmt::format("rheometer {}: END says {} points, {} arrived", description(), end.count,
-                                      lines.size() - 1));
-    // The whole reply parsed: only now do the points count as delivered.
-    std::int64_t expected = last_delivered_index_ + 1;
-    for (std::size_t i = 0; i + 1 < lines.size(); ++i) {
-      DataPoint point = protocol::parse_point(lines[i]);
-      if (point.index < expected) continue;  // already delivered: never twice
-      if (point.index != expected)
-        throw ProtocolError(fmt::format("rheometer {}: point index {} follows {} (gap)", description(), point.index,
-                                        expected - 1));
-      delivered.push_back(point);
-      ++expected;
+    DataReply reply;
+    try {
+      reply = protocol::parse_data_reply(lines, last_delivered_index_);
+    } catch (const ProtocolError& e) {
+      throw ProtocolError(fmt::format("rheometer {}: {}", description(), e.what()));
     }
-    last_delivered_index_ = expected - 1;
-    if (end.count < protocol::max_points_per_reply || last_delivered_index_ >= end.last_index) return delivered;
+    // The whole reply parsed: only now do its points count as delivered.
+    delivered.insert(delivered.end(), reply.points.begin(), reply.points.end());
+    last_delivered_index_ = reply.last_delivered_index;
+    if (!reply.more_available) return delivered;
   }
 }
 

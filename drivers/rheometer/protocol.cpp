@@ -2,6 +2,7 @@
 
 #include <charconv>
 #include <cmath>
+#include <limits>
 
 #include <fmt/format.h>
 
@@ -27,11 +28,14 @@ std::vector<std::string_view> split_commas(std::string_view text) {
   }
 }
 
+// Numbers on the wire are decimal (docs/rheometer-protocol.md); from_chars also reads "nan" and
+// "inf", which would reach the run store as a measured value.
 double to_double(std::string_view line, std::string_view field, const char* what) {
   double value = 0;
   const auto [ptr, ec] = std::from_chars(field.data(), field.data() + field.size(), value);
   if (ec != std::errc() || ptr != field.data() + field.size())
     fail(line, fmt::format("{} '{}' is not a number", what, field));
+  if (!std::isfinite(value)) fail(line, fmt::format("{} '{}' is not a finite number", what, field));
   return value;
 }
 
@@ -48,7 +52,11 @@ ErrorEntry parse_code_and_message(std::string_view line, std::string_view text) 
   const auto comma = text.find(',');
   if (comma == std::string_view::npos) fail(line, "expected <code>,\"<message>\"");
   ErrorEntry entry;
-  entry.code = static_cast<int>(to_integer(line, text.substr(0, comma), "error code"));
+  // An error code wider than int would wrap: 4294967296 would read as 0, "no error".
+  const std::int64_t code = to_integer(line, text.substr(0, comma), "error code");
+  if (code < std::numeric_limits<int>::min() || code > std::numeric_limits<int>::max())
+    fail(line, fmt::format("error code {} is out of range", code));
+  entry.code = static_cast<int>(code);
   std::string_view quoted = text.substr(comma + 1);
   if (quoted.size() < 2 || quoted.front() != '"' || quoted.back() != '"') fail(line, "error message is not quoted");
   quoted = quoted.substr(1, quoted.size() - 2);
@@ -171,6 +179,33 @@ DataEnd parse_end(std::string_view line) {
   end.count = static_cast<std::size_t>(count);
   end.last_index = to_integer(line, fields[1], "last index");
   return end;
+}
+
+DataReply parse_data_reply(const std::vector<std::string>& lines, std::int64_t since_index) {
+  if (lines.empty()) throw ProtocolError(fmt::format("rheometer DATA? {} reply: no lines", since_index));
+  const DataEnd end = parse_end(lines.back());
+  const std::size_t point_lines = lines.size() - 1;
+  if (end.count != point_lines)
+    throw ProtocolError(fmt::format("rheometer DATA? {} reply: END says {} points, {} arrived", since_index,
+                                    end.count, point_lines));
+  DataReply reply;
+  reply.last_delivered_index = since_index;
+  for (std::size_t i = 0; i < point_lines; ++i) {
+    DataPoint point = parse_point(lines[i]);
+    if (point.index <= reply.last_delivered_index) continue;  // already delivered: never twice
+    if (point.index - reply.last_delivered_index != 1)
+      throw ProtocolError(fmt::format("rheometer DATA? {} reply: point index {} follows {} (gap)", since_index,
+                                      point.index, reply.last_delivered_index));
+    reply.last_delivered_index = point.index;
+    reply.points.push_back(point);
+  }
+  reply.more_available = end.count >= max_points_per_reply && reply.last_delivered_index < end.last_index;
+  // A full reply of repeats would make the client ask the same DATA? forever.
+  if (reply.more_available && reply.points.empty())
+    throw ProtocolError(fmt::format("rheometer DATA? {} reply: {} points, none after index {}, while END says {} is "
+                                    "available",
+                                    since_index, end.count, since_index, end.last_index));
+  return reply;
 }
 
 }  // namespace protocol

@@ -81,6 +81,13 @@ struct DataEnd {
   std::int64_t last_index = 0;
 };
 
+/// What one whole `DATA? <since>` reply delivers.
+struct DataReply {
+  std::vector<DataPoint> points;        ///< the new points, indices since+1, since+2, ... without a gap
+  std::int64_t last_delivered_index = 0;  ///< since + points.size()
+  bool more_available = false;          ///< a full reply with points still to come: ask again
+};
+
 /// An entry of the error queue, or the content of an `ERR` reply.
 struct ErrorEntry {
   int code = 0;
@@ -112,6 +119,12 @@ bool is_end_line(std::string_view line);
 DataPoint parse_point(std::string_view line);
 /// `END <n>,<last_index>`.
 DataEnd parse_end(std::string_view line);
+/// A whole `DATA? <since_index>` reply (PT lines, then END), checked before any point counts as
+/// delivered: END's count must match the PT lines and the new indices must follow since_index
+/// without a gap. Points at or before since_index (a repeat after a reconnect) are dropped, never
+/// delivered twice; a full reply holding only such repeats is an error (asking again would loop).
+/// Throws ProtocolError; the caller checks for `ERR` first.
+DataReply parse_data_reply(const std::vector<std::string>& lines, std::int64_t since_index);
 
 }  // namespace protocol
 }  // namespace glasslab::rheometer

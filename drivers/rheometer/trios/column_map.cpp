@@ -1,14 +1,14 @@
 #include "drivers/rheometer/trios/column_map.hpp"
 
+#include <cmath>
+#include <stdexcept>
+
 #include <fmt/format.h>
 
 namespace glasslab::rheometer::trios {
 
 namespace {
 constexpr std::size_t quantity_count = static_cast<std::size_t>(Quantity::date_time) + 1;
-const char* const quantity_names[quantity_count] = {
-    "temperature", "frequency", "angular frequency", "storage modulus", "loss modulus", "tan(delta)",
-    "strain", "axial force", "oscillation force", "torque", "run time", "date and time"};
 }  // namespace
 
 ColumnMap::ColumnMap(const std::vector<std::pair<std::string, std::string>>& columns) : columns_(quantity_count) {
@@ -47,7 +47,10 @@ std::optional<TriosPoint> ColumnMap::build(const NumberCell& number, std::string
     if (!c) return std::nullopt;
     const auto raw = number(*c);
     if (!raw) return std::nullopt;
-    return *raw * c->meaning.scale + c->meaning.offset;
+    const double si = *raw * c->meaning.scale + c->meaning.offset;
+    if (!std::isfinite(si))
+      throw std::invalid_argument(fmt::format("column '{}': {} is out of range in SI units", c->label, *raw));
+    return si;
   };
   TriosPoint p;
   const auto T = value(Quantity::temperature);

@@ -32,6 +32,8 @@ public:
   /// Reads a number cell of a column (nullopt when empty); throws ProtocolError with context.
   using NumberCell = std::function<std::optional<double>(const MappedColumn&)>;
   /// Builds the point of one row; nullopt (with `skipped_reason` set) when a required cell is empty.
+  /// Throws std::invalid_argument naming the column when a value is not finite in SI units
+  /// (1e305 GPa); the caller adds file and line.
   std::optional<TriosPoint> build(const NumberCell& number, std::string& skipped_reason) const;
 
 private:

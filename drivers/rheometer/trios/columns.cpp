@@ -128,53 +128,6 @@ std::optional<ColumnMeaning> unit_for(Quantity q, const std::string& u) {
   return std::nullopt;
 }
 
-// Days since 1970-01-01 of a civil date (H. Hinnant's algorithm).
-std::int64_t days_from_civil(std::int64_t y, unsigned m, unsigned d) {
-  y -= m <= 2;
-  const std::int64_t era = (y >= 0 ? y : y - 399) / 400;
-  const auto yoe = static_cast<unsigned>(y - era * 400);
-  const unsigned doy = (153 * (m > 2 ? m - 3 : m + 9) + 2) / 5 + d - 1;
-  const unsigned doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-  return era * 146097 + static_cast<std::int64_t>(doe) - 719468;
-}
-
-int to_int(std::string_view text) {
-  int value = 0;
-  const auto [ptr, ec] = std::from_chars(text.data(), text.data() + text.size(), value);
-  if (ec != std::errc() || ptr != text.data() + text.size() || text.empty())
-    throw std::invalid_argument("'" + std::string(text) + "' is not a number");
-  return value;
-}
-
-std::vector<std::string_view> split_any(std::string_view text, std::string_view separators) {
-  std::vector<std::string_view> parts;
-  std::size_t begin = 0;
-  while (begin <= text.size()) {
-    const auto end = text.find_first_of(separators, begin);
-    parts.push_back(text.substr(begin, end == std::string_view::npos ? std::string_view::npos : end - begin));
-    if (end == std::string_view::npos) break;
-    begin = end + 1;
-  }
-  return parts;
-}
-
-// "13:43:31.52" → nanoseconds since midnight.
-std::int64_t time_of_day_ns(std::string_view text) {
-  const auto parts = split_any(text, ":");
-  if (parts.size() < 2 || parts.size() > 3) throw std::invalid_argument("time '" + std::string(text) + "'");
-  std::int64_t ns = (to_int(parts[0]) * 3600LL + to_int(parts[1]) * 60LL) * 1'000'000'000LL;
-  if (parts.size() == 3) {
-    const auto dot = parts[2].find_first_of(".,");
-    ns += to_int(parts[2].substr(0, dot)) * 1'000'000'000LL;
-    if (dot != std::string_view::npos) {
-      std::string fraction(parts[2].substr(dot + 1));
-      fraction.resize(9, '0');
-      ns += to_int(fraction);
-    }
-  }
-  return ns;
-}
-
 }  // namespace
 
 std::string normalise_name(std::string_view name) {
@@ -218,80 +171,18 @@ std::optional<double> parse_cell_number(std::string_view cell) {
   if (cell.empty()) return std::nullopt;
   double value = 0;
   auto [ptr, ec] = std::from_chars(cell.data(), cell.data() + cell.size(), value);
-  if (ec == std::errc() && ptr == cell.data() + cell.size()) return value;
+  bool parsed = ec == std::errc() && ptr == cell.data() + cell.size();
   // Localised exports (de, fr) write a decimal comma: "149,98".
-  if (cell.find(',') != std::string_view::npos && cell.find('.') == std::string_view::npos) {
+  if (!parsed && cell.find(',') != std::string_view::npos && cell.find('.') == std::string_view::npos) {
     std::string dotted(cell);
     for (char& c : dotted) if (c == ',') c = '.';
     auto [p2, e2] = std::from_chars(dotted.data(), dotted.data() + dotted.size(), value);
-    if (e2 == std::errc() && p2 == dotted.data() + dotted.size()) return value;
+    parsed = e2 == std::errc() && p2 == dotted.data() + dotted.size();
   }
-  throw std::invalid_argument("'" + std::string(cell) + "' is not a number");
-}
-
-DateOrder infer_date_order(const std::vector<std::string_view>& cells) {
-  bool saw_am_pm = false, saw_dots = false;
-  for (auto cell : cells) {
-    if (cell.size() >= 10 && cell[4] == '-' && cell[7] == '-') return DateOrder::iso;
-    const auto fields = split_any(cell.substr(0, cell.find(' ')), "/.-");
-    if (fields.size() != 3) continue;
-    if (cell.find('.') != std::string_view::npos && cell.find('.') < cell.find(' ')) saw_dots = true;
-    try {
-      if (to_int(fields[0]) > 12) return DateOrder::day_first;
-      if (to_int(fields[1]) > 12) return DateOrder::month_first;
-    } catch (const std::invalid_argument&) {
-      continue;
-    }
-    if (cell.find("AM") != std::string_view::npos || cell.find("PM") != std::string_view::npos) saw_am_pm = true;
-  }
-  if (saw_dots) return DateOrder::day_first;  // German 26.06.2023
-  return saw_am_pm ? DateOrder::month_first : DateOrder::day_first;
-}
-
-std::optional<std::int64_t> parse_date_time_utc_ns(std::string_view cell, DateOrder order, int utc_offset_minutes) {
-  while (!cell.empty() && cell.front() == ' ') cell.remove_prefix(1);
-  while (!cell.empty() && (cell.back() == ' ' || cell.back() == '\r')) cell.remove_suffix(1);
-  if (cell.empty()) return std::nullopt;
-  const std::int64_t second_ns = 1'000'000'000LL;
-  if (order == DateOrder::iso || (cell.size() >= 10 && cell[4] == '-' && cell[7] == '-')) {
-    const std::int64_t days = days_from_civil(to_int(cell.substr(0, 4)), static_cast<unsigned>(to_int(cell.substr(5, 2))),
-                                              static_cast<unsigned>(to_int(cell.substr(8, 2))));
-    std::string_view time = cell.size() > 11 ? cell.substr(11) : std::string_view("00:00:00");
-    std::int64_t offset_ns = static_cast<std::int64_t>(utc_offset_minutes) * 60 * second_ns;
-    if (!time.empty() && time.back() == 'Z') {
-      time.remove_suffix(1);
-      offset_ns = 0;
-    } else if (const auto sign = time.find_last_of("+-"); sign != std::string_view::npos && sign > 5) {
-      const int hours = to_int(time.substr(sign + 1, 2)), minutes = to_int(time.substr(sign + 4, 2));
-      offset_ns = (time[sign] == '-' ? -1 : 1) * (hours * 60LL + minutes) * 60 * second_ns;
-      time = time.substr(0, sign);
-    }
-    return days * 86400 * second_ns + time_of_day_ns(time) - offset_ns;
-  }
-  const auto space = cell.find(' ');
-  const auto date = split_any(cell.substr(0, space), "/.-");
-  if (date.size() != 3) throw std::invalid_argument("date '" + std::string(cell) + "'");
-  int day = to_int(date[0]), month = to_int(date[1]);
-  if (order == DateOrder::month_first) std::swap(day, month);
-  int year = to_int(date[2]);
-  if (year < 100) year += 2000;
-  if (month < 1 || month > 12 || day < 1 || day > 31) throw std::invalid_argument("date '" + std::string(cell) + "'");
-  std::int64_t time_ns = 0;
-  if (space != std::string_view::npos) {
-    std::string_view time = cell.substr(space + 1);
-    int am_pm = 0;  // 1 = AM, 2 = PM
-    if (time.size() > 3 && (time.substr(time.size() - 2) == "AM" || time.substr(time.size() - 2) == "PM")) {
-      am_pm = time.substr(time.size() - 2) == "AM" ? 1 : 2;
-      time = time.substr(0, time.size() - 2);
-      while (!time.empty() && time.back() == ' ') time.remove_suffix(1);
-    }
-    time_ns = time_of_day_ns(time);
-    const std::int64_t hour_ns = 3600 * second_ns;
-    if (am_pm == 1 && time_ns >= 12 * hour_ns) time_ns -= 12 * hour_ns;  // 12:xx AM is just after midnight
-    if (am_pm == 2 && time_ns < 12 * hour_ns) time_ns += 12 * hour_ns;
-  }
-  const std::int64_t days = days_from_civil(year, static_cast<unsigned>(month), static_cast<unsigned>(day));
-  return days * 86400 * second_ns + time_ns - static_cast<std::int64_t>(utc_offset_minutes) * 60 * second_ns;
+  if (!parsed) throw std::invalid_argument("'" + std::string(cell) + "' is not a number");
+  // from_chars reads "nan" and "inf" too: not a measured value (fuzz/regressions/trios_lims/).
+  if (!std::isfinite(value)) throw std::invalid_argument("'" + std::string(cell) + "' is not a finite number");
+  return value;
 }
 
 }  // namespace glasslab::rheometer::trios

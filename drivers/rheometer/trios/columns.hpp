@@ -41,16 +41,17 @@ std::optional<ColumnMeaning> classify_column(std::string_view display_name, std:
 /// Splits a JSON column key such as "Temperatur_°C" into ("Temperatur", "°C"); no '_' → no unit.
 std::pair<std::string, std::string> split_json_key(std::string_view key);
 
-/// Parses a number cell: C locale, or decimal comma ("149,98"); empty → nullopt; bad → throws
-/// std::invalid_argument (the caller adds file/line/column).
+/// Parses a number cell: C locale, or decimal comma ("149,98"); empty → nullopt; bad, NaN or
+/// infinite → throws std::invalid_argument (the caller adds file/line/column).
 std::optional<double> parse_cell_number(std::string_view cell);
 
 /// Order of the date fields in a column of local dates, inferred from all its cells.
 enum class DateOrder { month_first, day_first, iso };
 DateOrder infer_date_order(const std::vector<std::string_view>& cells);
 /// "6/26/2023 1:43:31 PM", "26.06.2023 13:43:31", "26/06/2023 13:43", "2023-01-09T09:27:17.5194584Z".
-/// Local times are shifted by utc_offset_minutes; ISO with Z/offset is taken as given.
-/// Returns nullopt for an empty cell; throws std::invalid_argument for a malformed one.
+/// Local times are shifted by utc_offset_minutes (within ±24 h); ISO with Z/offset is taken as given.
+/// Returns nullopt for an empty cell; throws std::invalid_argument for a malformed one, naming the
+/// field: years outside 1900..2200, a day the month does not have, hour 24, ... (dates.cpp).
 std::optional<std::int64_t> parse_date_time_utc_ns(std::string_view cell, DateOrder order, int utc_offset_minutes);
 
 }  // namespace glasslab::rheometer::trios

@@ -34,18 +34,40 @@ std::string text_of(const Json& object, const char* key) {
   return it != object.end() && it->is_string() ? it->get<std::string>() : std::string();
 }
 
+// ResultsMapping.StartIndex / .Count of Procedure.Steps[step]: integers, or the export is damaged
+// (nlohmann's value() would throw type_error, or convert 1e300 with undefined behaviour).
+std::int64_t mapping_integer(const Json& mapping, const char* key, std::size_t step, const std::string& source) {
+  if (!mapping.is_object()) {
+    throw ProtocolError(fmt::format("{}: Procedure.Steps[{}].ResultsMapping is not an object: {}", source, step,
+                                    mapping.dump()));
+  }
+  const auto it = mapping.find(key);
+  if (it == mapping.end()) return 0;
+  if (!it->is_number_integer()) {
+    throw ProtocolError(fmt::format("{}: Procedure.Steps[{}].ResultsMapping.{} is not an integer: {}", source, step,
+                                    key, it->dump()));
+  }
+  return it->get<std::int64_t>();
+}
+
 // Step name for each row: from ResultsMapping {StartIndex, Count}, else via "Results Step Id".
-std::vector<std::string> step_names_for_rows(const Json& root, const Json& dataset, std::size_t row_count) {
+std::vector<std::string> step_names_for_rows(const Json& root, const Json& dataset, std::size_t row_count,
+                                             const std::string& source) {
   std::vector<std::string> names(row_count);
   const Json* steps = nullptr;
   if (root.contains("Procedure") && root["Procedure"].contains("Steps")) steps = &root["Procedure"]["Steps"];
   if (steps && steps->is_array()) {
-    for (const auto& step : *steps) {
+    for (std::size_t s = 0; s < steps->size(); ++s) {
+      const Json& step = (*steps)[s];
       if (!step.contains("ResultsMapping")) continue;
-      const auto& mapping = step["ResultsMapping"];
-      const auto start = mapping.value("StartIndex", std::int64_t{0});
-      const auto count = mapping.value("Count", std::int64_t{0});
-      for (std::int64_t i = std::max<std::int64_t>(start, 0); i < start + count && i < static_cast<std::int64_t>(row_count); ++i)
+      const std::int64_t start = mapping_integer(step["ResultsMapping"], "StartIndex", s, source);
+      const std::int64_t count = mapping_integer(step["ResultsMapping"], "Count", s, source);
+      // Rows [start, start + count) clipped to the rows present; start + count is formed only
+      // when it is <= rows (a damaged export can hold any int64).
+      const auto rows = static_cast<std::int64_t>(row_count);
+      if (count <= 0 || start >= rows) continue;
+      const std::int64_t end = start > rows - count ? rows : start + count;
+      for (std::int64_t i = std::max<std::int64_t>(start, 0); i < end; ++i)
         names[static_cast<std::size_t>(i)] = text_of(step, "Name");
     }
   }
@@ -85,7 +107,7 @@ TriosExport parse_json_export(std::string_view text, const std::string& source, 
   Json root;
   try {
     root = Json::parse(text);
-  } catch (const Json::parse_error& e) {
+  } catch (const Json::exception& e) {  // parse_error, and out_of_range for a number like 1e400
     throw ProtocolError(fmt::format("{}: not valid JSON: {}", source, e.what()));
   }
   TriosExport out;
@@ -117,7 +139,7 @@ TriosExport parse_json_export(std::string_view text, const std::string& source, 
 
   const auto& rows = (*dataset)["Rows"];
   if (!rows.is_array()) throw ProtocolError(fmt::format("{}: Results.Rows is not an array", source));
-  const auto step_names = step_names_for_rows(root, *dataset, rows.size());
+  const auto step_names = step_names_for_rows(root, *dataset, rows.size(), source);
   std::size_t skipped = 0;
   for (std::size_t r = 0; r < rows.size(); ++r) {
     const Json& row = rows[r];
@@ -144,7 +166,12 @@ TriosExport parse_json_export(std::string_view text, const std::string& source, 
                                       keys[column.index], value->dump()));
     };
     std::string reason;
-    auto point = map.build(number, reason);
+    std::optional<TriosPoint> point;
+    try {
+      point = map.build(number, reason);
+    } catch (const std::invalid_argument& e) {
+      throw ProtocolError(fmt::format("{}: Results.Rows[{}]: {}", source, r, e.what()));
+    }
     if (!point) {
       ++skipped;
       if (out.warnings.size() < 20) out.warnings.push_back(fmt::format("{}: Results.Rows[{}] skipped: {}", source, r, reason));

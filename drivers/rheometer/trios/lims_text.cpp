@@ -151,7 +151,12 @@ TriosExport parse_lims_text(std::string_view raw, const std::string& source, con
         }
       };
       std::string reason;
-      auto point = step.map->build(number, reason);
+      std::optional<TriosPoint> point;
+      try {
+        point = step.map->build(number, reason);
+      } catch (const std::invalid_argument& e) {
+        throw ProtocolError(fmt::format("{}:{}: {}", source, line_no, e.what()));
+      }
       if (!point) {
         ++skipped;
         if (out.warnings.size() < 20) out.warnings.push_back(fmt::format("{}:{}: row skipped: {}", source, line_no, reason));

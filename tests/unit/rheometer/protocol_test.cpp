@@ -2,6 +2,10 @@
 #include <doctest/doctest.h>
 
 #include <limits>
+#include <string>
+#include <vector>
+
+#include <fmt/format.h>
 
 #include "drivers/rheometer/protocol.hpp"
 
@@ -106,4 +110,65 @@ TEST_CASE("PT and END lines") {
   CHECK(protocol::is_end_line("END 0,0"));
   CHECK_FALSE(protocol::is_point_line("END 0,0"));
   CHECK_THROWS_AS(protocol::parse_end("END 2"), ProtocolError);
+}
+
+TEST_CASE("a whole DATA? reply: END's count, indices without a gap, repeats dropped") {
+  const std::vector<std::string> two = {"PT 1,80.5,126.4,0.05,9.51e+10,1.1e+08,0.00116,0.01,12.7,0,BENDING",
+                                        "PT 2,89.0,130.1,0.5,9.5e+10,1.0e+08,0.00105,0.01,12.7,0,BENDING", "END 2,2"};
+  const auto reply = protocol::parse_data_reply(two, 0);
+  REQUIRE(reply.points.size() == 2);
+  CHECK(reply.points[1].index == 2);
+  CHECK(reply.last_delivered_index == 2);
+  CHECK_FALSE(reply.more_available);
+  const auto repeat = protocol::parse_data_reply(two, 1);  // point 1 was delivered before a reconnect
+  REQUIRE(repeat.points.size() == 1);
+  CHECK(repeat.points[0].index == 2);
+  CHECK(protocol::parse_data_reply({"END 0,0"}, 0).points.empty());
+
+  const auto message = [](const std::vector<std::string>& lines, std::int64_t since) {
+    try {
+      protocol::parse_data_reply(lines, since);
+    } catch (const ProtocolError& e) {
+      return std::string(e.what());
+    }
+    return std::string("(no error)");
+  };
+  CHECK(message({two[0], "END 2,2"}, 0) == "rheometer DATA? 0 reply: END says 2 points, 1 arrived");
+  CHECK(message({two[1], "END 1,2"}, 0) == "rheometer DATA? 0 reply: point index 2 follows 0 (gap)");
+  CHECK(message({}, 5) == "rheometer DATA? 5 reply: no lines");
+  // At the top of int64 the gap check must not form last + 1.
+  const std::string top = "PT 9223372036854775807,1,300,1,1,1,1,0.01,0,0,TORSION";
+  CHECK(protocol::parse_data_reply({top, "END 1,9223372036854775807"}, 9223372036854775806).last_delivered_index ==
+        9223372036854775807);
+}
+
+TEST_CASE("a full DATA? reply asks for more only while the index moves on") {
+  std::vector<std::string> full;
+  for (int i = 1; i <= 500; ++i) full.push_back(fmt::format("PT {},{},300,1,1,1,1,0.01,0,0,TORSION", i, i));
+  full.push_back("END 500,800");
+  CHECK(protocol::parse_data_reply(full, 0).more_available);
+  full.back() = "END 500,500";
+  CHECK_FALSE(protocol::parse_data_reply(full, 0).more_available);
+  // 500 repeats of points already delivered, more said to be available: the client would ask
+  // DATA? 600 forever (the fuzz target's invariant "a reply that asks for more delivered something").
+  full.back() = "END 500,800";
+  CHECK_THROWS_WITH_AS(protocol::parse_data_reply(full, 600),
+                       "rheometer DATA? 600 reply: 500 points, none after index 600, while END says 800 is available",
+                       ProtocolError);
+}
+
+// fuzz/regressions/rheometer_reply/: inputs the fuzz target's invariants refused (docs/fuzzing.md).
+TEST_CASE("fuzz regression: nan and inf are not numbers on the wire") {
+  CHECK_THROWS_WITH_AS(protocol::parse_point("PT 1,1,nan,1,1,1,1,0.01,0,0,TORSION"),
+                       "rheometer reply 'PT 1,1,nan,1,1,1,1,0.01,0,0,TORSION': T_K 'nan' is not a finite number",
+                       ProtocolError);
+  CHECK_THROWS_WITH_AS(protocol::parse_status("RUNNING,inf,1,1,1"),
+                       "rheometer reply 'RUNNING,inf,1,1,1': T_K 'inf' is not a finite number", ProtocolError);
+}
+
+TEST_CASE("fuzz regression: an error code wider than int no longer wraps to 0 (no error)") {
+  CHECK_THROWS_WITH_AS(protocol::parse_error_entry("4294967296,\"Drive overload\""),
+                       "rheometer reply '4294967296,\"Drive overload\"': error code 4294967296 is out of range",
+                       ProtocolError);
+  CHECK(protocol::parse_error_entry("-2147483648,\"x\"").code == -2147483648LL);
 }
