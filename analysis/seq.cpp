@@ -230,6 +230,11 @@ SeqResult compute_seq(std::span<const double> r_A, std::span<const double> G_per
       std::upper_bound(r_A.begin(), r_A.end(), result.r_max_A) - r_A.begin());
   result.seq_kB_per_atom =
       seq_kB_per_atom(r_A, G_per_A2, result.rho0_per_A3, options.r_min_A.value_or(0.0), result.r_max_A);
+  // G(r) values near the largest double make g ln g overflow: that is bad input, never a number.
+  if (!std::isfinite(result.seq_kB_per_atom))
+    throw std::invalid_argument(fmt::format("Seq is not finite ({}) for rho0 = {:g} per A^3 and r up to {:g} A: "
+                                            "G(r) values too large for Eq. 2",
+                                            result.seq_kB_per_atom, result.rho0_per_A3, result.r_max_A));
   result.seq_J_per_mol_K = result.seq_kB_per_atom * kGasConstant_J_per_mol_K;
   return result;
 }

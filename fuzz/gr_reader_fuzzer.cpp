@@ -3,7 +3,8 @@
 // Invariants (docs/analysis.md, "Reading G(r)"): at least 3 rows, r finite, not negative and
 // strictly increasing, G finite, dG either absent or one per row and finite, rpoly finite if any.
 // A G(r) the reader accepted then goes on to compute_seq(), as in analyze_frame_text(): that may
-// refuse it with std::invalid_argument (its documented contract) but must not crash.
+// refuse it with std::invalid_argument (its documented contract) but must not crash, and a Seq
+// it returns is finite.
 #include <cmath>
 #include <stdexcept>
 
@@ -33,7 +34,8 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     const auto pdf = glasslab::analysis::parse_pdf_text(glasslab::fuzz::as_text(data, size), "fuzz.gr");
     check_pdf(pdf);
     try {
-      (void)glasslab::analysis::compute_seq(pdf, {});
+      const auto seq = glasslab::analysis::compute_seq(pdf, {});
+      require(std::isfinite(seq.seq_kB_per_atom) && std::isfinite(seq.seq_J_per_mol_K), "Seq finite or refused");
     } catch (const std::invalid_argument&) {
       // refused: analyze_frame_text records the reason for the frame
     }

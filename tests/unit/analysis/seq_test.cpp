@@ -76,6 +76,18 @@ TEST_CASE("rho0 fit fails honestly on G = 0, and compute_seq names the reason") 
   CHECK_THROWS_WITH_AS(compute_seq(r, G, SeqOptions{}), doctest::Contains("rho0 fit invalid_input"), std::invalid_argument);
 }
 
+TEST_CASE("a G(r) too large for Eq. 2 is refused with the reason, never a non-finite Seq") {
+  // Found by the G(r) fuzzer: values near the largest double made g ln g overflow to NaN.
+  std::vector<double> r, G;
+  for (int i = 1; i <= 500; ++i) {
+    r.push_back(0.01 * i);
+    G.push_back(r.back() < 2.0 ? -0.676504 * r.back() : 1.7e308);
+  }
+  SeqOptions options;
+  options.rho0_per_A3 = 0.0538345;
+  CHECK_THROWS_WITH_AS(compute_seq(r, G, options), doctest::Contains("Seq is not finite"), std::invalid_argument);
+}
+
 TEST_CASE("Seq is unchanged by a finer r grid, and r_max is explicit") {
   const double rho0 = 0.0538345;
   std::vector<double> r1, G1, r2, G2;
