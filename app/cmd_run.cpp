@@ -159,14 +159,9 @@ acquisition::RunStop run_stage(const schedules::Schedule& schedule, StagePart& s
   std::atomic<acquisition::RunEngine*> engine_ptr{nullptr};
   const Clock& clock = context.clock;
   auto on_device_event = [&](const linkam::DeviceEvent& de) {
-    acquisition::Event e;
-    e.t_mono_ns = clock.mono_ns();
-    e.t_utc_ns = clock.utc_ns_at(e.t_mono_ns);
-    e.level = de.is_fault ? acquisition::EventLevel::warning : acquisition::EventLevel::info;
-    e.source = "linkam";
-    e.kind = de.kind;
-    e.message = de.message;
-    context.recorder.record(e);
+    acquisition::record_event(context.recorder, clock,
+                              de.is_fault ? acquisition::EventLevel::warning : acquisition::EventLevel::info,
+                              "linkam", de.kind, de.message);
     if (auto* engine = engine_ptr.load(); de.is_fault && engine) engine->note_device_fault();
   };
   try {

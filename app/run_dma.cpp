@@ -209,14 +209,7 @@ private:
 
   static void record_event(RunContext& context, acquisition::EventLevel level, const std::string& kind,
                            const std::string& message) {
-    acquisition::Event e;
-    e.t_mono_ns = context.clock.mono_ns();
-    e.t_utc_ns = context.clock.utc_ns_at(e.t_mono_ns);
-    e.level = level;
-    e.source = "rheometer";
-    e.kind = kind;
-    e.message = message;
-    context.recorder.record(e);
+    acquisition::record_event(context.recorder, context.clock, level, "rheometer", kind, message);
   }
 
   std::vector<dma::SweepSpec> sweeps_;

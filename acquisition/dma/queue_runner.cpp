@@ -29,14 +29,7 @@ DmaQueueRunner::DmaQueueRunner(rheometer::RheometerClient& client, const Clock& 
     : client_(client), clock_(clock), recorder_(recorder), sweep_runner_(client, clock, recorder, options) {}
 
 void DmaQueueRunner::event(EventLevel level, const std::string& kind, const std::string& message) {
-  Event e;
-  e.t_mono_ns = clock_.mono_ns();
-  e.t_utc_ns = clock_.utc_ns_at(e.t_mono_ns);
-  e.level = level;
-  e.source = "rheometer";
-  e.kind = kind;
-  e.message = message;
-  recorder_.record(e);
+  record_event(recorder_, clock_, level, "rheometer", kind, message);
 }
 
 void DmaQueueRunner::load_sample_if_changed(const SweepSpec& spec, const SweepSpec* previous) {
