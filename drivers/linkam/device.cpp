@@ -157,6 +157,7 @@ void LinkamDevice::connect() {
   try {
     transport_->open();
     transport_->flush();
+    note_disturbance();  // the handshake's replies are the connection's, not readings
     // The T95 ignores every command until it has seen a first 'T' (reference, "Line settings").
     const auto status = handshake(handshake_attempts);
     connected_ = true;
@@ -175,7 +176,9 @@ StageStatus LinkamDevice::read_status() {
   require_connected("read_status");
   const auto reply = status_with_recovery();
   note_stage_errors(reply);
-  return to_stage_status(reply);
+  auto status = to_stage_status(reply);
+  status.line_disturbances = disturbances_.load();
+  return status;
 }
 
 void LinkamDevice::note_stage_errors(const protocol::StatusReply& status) {
@@ -205,6 +208,7 @@ protocol::StatusReply LinkamDevice::status_with_recovery() {
       cause = e.what();
     }
   }
+  note_disturbance();
   emit("comms_fault", cause, true);
   // recover() ends with a valid 'T' reply (resync or reconnect handshake): that is the status.
   return recover(reconnect, cause);
@@ -227,6 +231,7 @@ void LinkamDevice::command_with_recovery(const std::string& command,
     } catch (const Error& e) {
       cause = e.what();
     }
+    note_disturbance();
     emit("comms_fault", fmt::format("command {}: {}", protocol::to_hex(command), cause), true);
     if (round >= max_transaction_rounds)
       throw DeviceError(fmt::format("{}: command [{}] failed {} times in a row: {}", transport_->description(),
@@ -422,6 +427,7 @@ void LinkamDevice::set_pump_speed(int speed_0_to_30) {
 std::optional<protocol::StatusReply> LinkamDevice::safe_state_handshake() {
   // 'T' first: after a reconnect the T95 ignores everything else, and it tells whether the stage
   // already holds (O again would not be idempotent). One reopen if the line is dead.
+  note_disturbance();  // its replies go to the safe state, not to the readings
   for (int tries = 0; tries < 2; ++tries) {
     try {
       if (!transport_->is_open()) {

@@ -12,6 +12,7 @@
 // back into the device.
 #include <atomic>
 #include <chrono>
+#include <cstdint>
 #include <condition_variable>
 #include <functional>
 #include <memory>
@@ -47,6 +48,12 @@ struct StageStatus {
   bool power_surge = false;
   int pump_speed = 0;         ///< 0..30
   bool pump_automatic = false;
+  /// The device's count of line disturbances when this reply was returned (read_status only):
+  /// transactions whose bytes the driver consumed without returning them as a status (a comms
+  /// fault and its recovery, a safe-state or connect handshake). When it moved between two
+  /// readings, replies the stage sent in between may not have been returned: the poller records
+  /// that interval as a gap, so every reply is either a reading or inside a recorded gap.
+  std::uint64_t line_disturbances = 0;
 };
 
 /// kinds: "connected", "comms_fault", "resync", "resynchronised", "reconnect_attempt",
@@ -141,6 +148,7 @@ private:
   bool send_safe_state(SafeState state);
 
   void emit(std::string kind, std::string message, bool is_fault);
+  void note_disturbance() { disturbances_.fetch_add(1); }
   [[noreturn]] void refuse(const std::string& what, double value, const std::string& limit_text);
   void require_connected(const char* operation) const;
 
@@ -158,6 +166,7 @@ private:
   PumpMode pump_mode_ = PumpMode::unknown;
   std::optional<int> pump_speed_;
   int last_error_bits_ = 0;
+  std::atomic<std::uint64_t> disturbances_{0};  // see StageStatus::line_disturbances
   std::atomic<double> rate_K_per_min_;
   std::atomic<double> limit_K_;
 
