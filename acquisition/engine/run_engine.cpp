@@ -37,6 +37,7 @@ RunEngine::RunEngine(const schedules::Schedule& schedule, linkam::LinkamDevice& 
           }),
       poller_(stage, recorder, clock, settings.poll_hz) {
   poller_.set_reading_observer([this](const StageReading& reading) { safety_.on_reading(reading); });
+  poller_.set_disturbance_observer([this] { safety_.on_line_disturbed(); });
 }
 
 void RunEngine::set_progress_callback(std::function<void(const RunProgress&)> callback) {

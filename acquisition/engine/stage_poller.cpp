@@ -167,11 +167,16 @@ void StagePoller::poll_loop() {
       return;
     }
     const std::int64_t received_ns = clock_.mono_ns();
-    // Normally a reading is stamped when its request left (lowest jitter). A reply that needed the
-    // driver's recovery describes the stage at the end of it, so it is stamped when it arrived.
-    const std::int64_t stamp_ns = (received_ns - sent_ns > period_ns_) ? received_ns : sent_ns;
+    // A reading is stamped when its request left: the controller answers the moment a T arrives,
+    // however long the reply then takes on the line (a slow adapter). A reply that came after the
+    // driver's recovery answers the recovery's last T, so it is stamped when it arrived.
+    const bool disturbed = last_good_ns && status.line_disturbances != last_disturbances;
+    const std::int64_t stamp_ns = disturbed ? received_ns : sent_ns;
     if (last_good_ns) account_interval(*last_good_ns, last_disturbances, stamp_ns, status.line_disturbances);
     last_disturbances = status.line_disturbances;
+    // A stale reply (late past the timeout) may stand for a fresh one after a recovery: the
+    // interlocks' rate fit does not reach across the disturbance.
+    if (disturbed && on_disturbance_) on_disturbance_();
     const StageReading reading = to_stage_reading(status, stage_.limit_K(), stage_.rate_K_per_min(), stamp_ns,
                                                   clock_.utc_ns_at(stamp_ns), step_index_.load());
     recorder_.record(reading);

@@ -55,6 +55,8 @@ public:
   /// Called on the polling thread with every valid reading, right after it is recorded (the
   /// safety monitor's interlocks and watchdog). Set before start(); must not block on I/O.
   void set_reading_observer(std::function<void(const StageReading&)> observer) { observer_ = std::move(observer); }
+  /// Called on the polling thread before the first reading after a line disturbance (a gap).
+  void set_disturbance_observer(std::function<void()> observer) { on_disturbance_ = std::move(observer); }
 
   std::uint64_t readings_recorded() const { return readings_.load(); }
   std::uint64_t gaps_recorded() const { return gaps_.load(); }
@@ -92,6 +94,7 @@ private:
   std::optional<StageSnapshot> latest_;
   std::optional<std::string> fatal_error_;
   std::function<void(const StageReading&)> observer_;
+  std::function<void()> on_disturbance_;
   std::thread thread_;
 };
 

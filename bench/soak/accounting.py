@@ -83,7 +83,7 @@ def load_t95_log(path: str) -> T95Log:
     return log
 
 
-def account_stage_segment(db: sqlite3.Connection, run_id: int, log: T95Log, period_ns: int) -> dict:
+def account_stage_segment(db: sqlite3.Connection, run_id: int, log: T95Log, period_ns: int, speed: float) -> dict:
     """Pairs one segment's T replies with its stored readings; returns the counts."""
     end_ns = log.exit_ns or (log.replies[-1][0] if log.replies else log.start_ns)
     rows = db.execute(
@@ -95,7 +95,10 @@ def account_stage_segment(db: sqlite3.Connection, run_id: int, log: T95Log, peri
         (run_id, log.start_ns, end_ns))}
     readings = [(r[0], reading_key(r[1:])) for r in rows]
     m = len(readings)
-    slack_ns = period_ns + 1_000_000
+    # A reading is stamped when its T left (after a recovery: when the reply came); the reply is
+    # computed when the T arrives. Under load or a slow line the two differ by the wall time of a
+    # round trip, times the speed: a bound of 5 wall seconds only keeps absurd pairings out.
+    slack_ns = period_ns + int(5e9 * speed)
     # free[j]: a reply may go unstored between readings j-1 and j.
     free = [True] + [readings[j][0] in gap_ends for j in range(1, m)] + [True]
 
@@ -109,7 +112,7 @@ def account_stage_segment(db: sqlite3.Connection, run_id: int, log: T95Log, peri
             counts["garbled" if fate == "garbled" else "lost_on_line"] += 1
         nxt = {}
         for j, (handshake, in_gaps, exit_) in states.items():
-            if key is not None and j < m and readings[j][1] == key and t_ns <= readings[j][0] + slack_ns:
+            if key is not None and j < m and readings[j][1] == key and abs(t_ns - readings[j][0]) <= slack_ns:
                 nxt.setdefault(j + 1, (handshake, in_gaps, exit_))
             if free[j]:
                 where = (handshake + 1, in_gaps, exit_) if j == 0 else \
@@ -190,13 +193,15 @@ def main() -> int:
     parser.add_argument("--run", type=int, required=True)
     parser.add_argument("--t95-log", action="append", default=[], help="one per segment")
     parser.add_argument("--rheometer-log", action="append", default=[], help="one per segment")
-    parser.add_argument("--poll-hz", type=float, default=2.0)
     args = parser.parse_args()
     db = sqlite3.connect(args.db)
+    configuration = json.loads(db.execute("SELECT configuration_json FROM runs WHERE id = ?", (args.run,)).fetchone()[0])
+    speed = float(configuration.get("speed", 1.0))
+    poll_hz = float(configuration.get("stage", {}).get("poll_hz", 2.0))
     out = {"stage": [], "dma": []}
     for path in args.t95_log:
         log = load_t95_log(path)
-        counts = account_stage_segment(db, args.run, log, int(1e9 / args.poll_hz))
+        counts = account_stage_segment(db, args.run, log, int(1e9 / poll_hz), speed)
         counts["exit_state"] = log.exit_state
         counts["faults"] = len(log.faults)
         out["stage"].append(counts)
