@@ -150,8 +150,8 @@ def account_dma_segment(db: sqlite3.Connection, run_id: int, log_path: str) -> d
                 r["points"].add(index)
             elif event in ("done", "fault", "aborted"):
                 r["ends"].append(event)
-            elif event == "abort" and r["start"] is not None:
-                r["abort_after_end"] = True
+            elif event == "abort" and r["start"] is not None and (r["ends"] or detail == "RUNNING"):
+                r["abort_after_end"] = True  # an ABORT that found the run ended, or that ended it
             elif event == "fault_switch":
                 faults.append((t_ns, detail))
             elif event == "exit":
