@@ -1,7 +1,9 @@
 #include "acquisition/engine/run_engine.hpp"
 
 #include <algorithm>
+#include <chrono>
 #include <cmath>
+#include <thread>
 
 #include <fmt/format.h>
 
@@ -9,6 +11,10 @@ namespace glasslab::acquisition {
 
 namespace {
 constexpr auto kReadingWait = std::chrono::milliseconds(250);
+// The exit path's safe state, when nothing could be sent: retried every second of wall time for
+// this long (docs/reliability.md, "What the safety thread can send").
+constexpr auto kExitSafeStateWindow = std::chrono::seconds(10);
+constexpr auto kExitSafeStateRetry = std::chrono::seconds(1);
 
 template <class... Ts>
 struct overloaded : Ts... {
@@ -56,7 +62,16 @@ void RunEngine::leave_safe() noexcept {
   // After an interlock trip the trip's safe state wins (an overheating stage is stopped, not held).
   const auto state = safety_.exit_safe_state(settings_.safe_state);
   const char* name = state == linkam::SafeState::hold ? "hold" : "stop";
-  const bool confirmed = stage_.enter_safe_state(state);
+  // A controller that heard nothing (silent, the line down) cannot be left in any state: keep
+  // trying for a while rather than exit and leave it running its program. A blind E has been
+  // heard: retrying would only wait for a status the line cannot give.
+  auto result = stage_.try_safe_state(state);
+  const auto give_up = std::chrono::steady_clock::now() + kExitSafeStateWindow;
+  while (result == linkam::SafeStateResult::not_sent && std::chrono::steady_clock::now() < give_up) {
+    std::this_thread::sleep_for(kExitSafeStateRetry);
+    result = stage_.try_safe_state(state);
+  }
+  const bool confirmed = result == linkam::SafeStateResult::confirmed;
   try {
     if (confirmed)
       log_event(EventLevel::info, "safe_state", fmt::format("stage left in safe state '{}'", name));

@@ -83,9 +83,14 @@ def load_t95_log(path: str) -> T95Log:
     return log
 
 
-def account_stage_segment(db: sqlite3.Connection, run_id: int, log: T95Log, period_ns: int, speed: float) -> dict:
-    """Pairs one segment's T replies with its stored readings; returns the counts."""
+def account_stage_segment(db: sqlite3.Connection, run_id: int, log: T95Log, period_ns: int, speed: float,
+                          until_ns: int | None = None) -> dict:
+    """Pairs one segment's T replies with its stored readings; returns the counts. `until_ns`: where
+    the next segment of the same run begins (a resumed run's clock goes on 1 ms after its last
+    record, while this segment's simulator lived on through the exit path)."""
     end_ns = log.exit_ns or (log.replies[-1][0] if log.replies else log.start_ns)
+    if until_ns is not None:
+        end_ns = min(end_ns, until_ns - 1)
     rows = db.execute(
         "SELECT t_mono_ns, status_code, error_bits, pump_speed, pump_automatic, T_K FROM stage_readings "
         "WHERE run_id = ? AND t_mono_ns >= ? AND t_mono_ns <= ? ORDER BY rowid",

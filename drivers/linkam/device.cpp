@@ -443,7 +443,7 @@ std::optional<protocol::StatusReply> LinkamDevice::safe_state_handshake() {
   return std::nullopt;
 }
 
-bool LinkamDevice::send_safe_state(SafeState state) {
+SafeStateResult LinkamDevice::send_safe_state(SafeState state) {
   const bool hold_requested = state == SafeState::hold;
   const char* name = hold_requested ? "hold (O)" : "stop (E)";
   std::optional<protocol::StatusReply> status;
@@ -462,7 +462,7 @@ bool LinkamDevice::send_safe_state(SafeState state) {
          fmt::format("{}: no valid status ({}); sent stop (E) blind{}, unconfirmed", transport_->description(),
                      e.what(), hold_requested ? " instead of hold (O needs the stage's state)" : ""),
          true);
-    return false;
+    return SafeStateResult::sent_blind;
   }
   if (hold_requested && status && status->state == protocol::Sb1State::holding_current) {
     run_state_ = RunState::held;
@@ -471,10 +471,15 @@ bool LinkamDevice::send_safe_state(SafeState state) {
     run_state_ = hold_requested ? RunState::held : RunState::stopped;
   }
   emit("safe_state", fmt::format("{}: safe state {} reached", transport_->description(), name), false);
-  return true;
+  return SafeStateResult::confirmed;
 }
 
 bool LinkamDevice::enter_safe_state(SafeState state, std::optional<std::chrono::milliseconds> line_wait) noexcept {
+  return try_safe_state(state, line_wait) == SafeStateResult::confirmed;
+}
+
+SafeStateResult LinkamDevice::try_safe_state(SafeState state,
+                                             std::optional<std::chrono::milliseconds> line_wait) noexcept {
   const char* name = state == SafeState::hold ? "hold (O)" : "stop (E)";
   try {
     abandon_recovery_ = true;  // a recovery in another thread gives up at its next back-off
@@ -487,7 +492,7 @@ bool LinkamDevice::enter_safe_state(SafeState state, std::optional<std::chrono::
       // abandoned, so the next attempt finds the line free.
       emit("safe_state_failed", fmt::format("{}: could not {}: the line was busy for {} ms (a stuck call)",
                                             transport_->description(), name, line_wait->count()), true);
-      return false;
+      return SafeStateResult::not_sent;
     }
     abandon_recovery_ = false;
     try {
@@ -498,7 +503,7 @@ bool LinkamDevice::enter_safe_state(SafeState state, std::optional<std::chrono::
   } catch (...) {
     // never throws: the engine calls this from its exit paths
   }
-  return false;
+  return SafeStateResult::not_sent;
 }
 
 }  // namespace glasslab::linkam

@@ -74,6 +74,9 @@ struct DeviceOptions {
 };
 
 enum class SafeState { stop, hold };
+/// How a safe-state attempt ended: confirmed by a status; E sent blind (the controller hears us,
+/// its replies are unreadable); or nothing could be sent (no line, a silent controller, a stuck call).
+enum class SafeStateResult { confirmed, sent_blind, not_sent };
 
 class LinkamDevice {
 public:
@@ -113,6 +116,9 @@ public:
   /// call): past it nothing is sent and false is returned; the recovery stays abandoned.
   bool enter_safe_state(SafeState state,
                         std::optional<std::chrono::milliseconds> line_wait = std::nullopt) noexcept;
+  /// enter_safe_state with the outcome told apart (the engine's exit path retries `not_sent`).
+  SafeStateResult try_safe_state(SafeState state,
+                                 std::optional<std::chrono::milliseconds> line_wait = std::nullopt) noexcept;
 
   const StageEnvelope& envelope() const { return options_.envelope; }
   /// Last values accepted (as rounded to the wire); NaN before the first set.
@@ -145,7 +151,7 @@ private:
   void note_stage_errors(const protocol::StatusReply& status);
   bool sleep_unless_abandoned(std::chrono::milliseconds duration);
   std::optional<protocol::StatusReply> safe_state_handshake();
-  bool send_safe_state(SafeState state);
+  SafeStateResult send_safe_state(SafeState state);
 
   void emit(std::string kind, std::string message, bool is_fault);
   void note_disturbance() { disturbances_.fetch_add(1); }
