@@ -62,12 +62,12 @@ void RunEngine::leave_safe() noexcept {
   // After an interlock trip the trip's safe state wins (an overheating stage is stopped, not held).
   const auto state = safety_.exit_safe_state(settings_.safe_state);
   const char* name = state == linkam::SafeState::hold ? "hold" : "stop";
-  // A controller that heard nothing (silent, the line down) cannot be left in any state: keep
-  // trying for a while rather than exit and leave it running its program. A blind E has been
-  // heard: retrying would only wait for a status the line cannot give.
+  // A controller that heard nothing (silent, the line down) cannot be left in any state, and a
+  // blind E may not have been heard either (a silent controller answers no T, just as a garbling
+  // line): keep trying for a while rather than exit and leave the stage running its program.
   auto result = stage_.try_safe_state(state);
   const auto give_up = std::chrono::steady_clock::now() + kExitSafeStateWindow;
-  while (result == linkam::SafeStateResult::not_sent && std::chrono::steady_clock::now() < give_up) {
+  while (result != linkam::SafeStateResult::confirmed && std::chrono::steady_clock::now() < give_up) {
     std::this_thread::sleep_for(kExitSafeStateRetry);
     result = stage_.try_safe_state(state);
   }
@@ -109,8 +109,10 @@ RunStop RunEngine::execute(control::RunControl& control) {
     stop.status = outcome.status;
     stop.reason = outcome.completed ? "schedule completed" : outcome.reason;
   } catch (const std::exception& e) {
+    // After a trip the safety thread abandons the driver's recovery, so a command of the engine
+    // may fail with "recovery abandoned": the trip is the reason, not that.
     stop.status = ExitStatus::failed;
-    stop.reason = e.what();
+    stop.reason = safety_.trip() ? safety_.trip_message() : e.what();
   }
   safety_.stop();
   leave_safe();

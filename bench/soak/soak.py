@@ -14,7 +14,7 @@ faults fired, then proves, from the simulators' own logs (bench/soak/accounting.
   - no instrument was left unsafe (the T95 stopped or holding, the DHR-3 aborted and not running,
     at the end of every process, after every fatal fault too),
   - the database passes PRAGMA integrity_check,
-  - glasslab's resident memory stayed flat: VmRSS from /proc every 0.25 s of wall time; per
+  - glasslab's resident memory stayed flat: VmRSS from /proc every 0.1 s of wall time; per
     process of at least 40 samples, growth = median of the last quarter over the median of the
     first quarter (after the first 2 s of wall time: start-up), minus 1; the figure is the largest.
 
@@ -51,10 +51,11 @@ STAGE_FAULTS = [  # (kind, weight, fatal)
     ("drop_long", 0.05, True), ("silent_long", 0.05, True), ("open_circuit", 0.05, True),
     ("runaway", 0.05, True), ("overshoot", 0.04, True),
 ]
-DMA_FAULTS = [("drop-at", 0.45), ("stall-at", 0.35), ("error-at", 0.12), ("lose-sample-at", 0.08)]
+# An instrument error or a lost sample ends its sweep (the queue goes on): rarer than a drop or a stall.
+DMA_FAULTS = [("drop-at", 0.5), ("stall-at", 0.4), ("error-at", 0.06), ("lose-sample-at", 0.04)]
 
 
-def stage_schedule(cycles: int) -> str:
+def stage_schedule(cycles: int, hold_s: int) -> str:
     """Holds (checkpoints) and ramps; the envelope's max_K just above the hot hold (overshoot trips there)."""
     text = ['# The simulated night\'s stage item (bench/soak/soak.py), generated.',
             '[schedule]', f'title = "soak: {cycles} cycles of holds and ramps"', 'operator = "soak"',
@@ -63,10 +64,10 @@ def stage_schedule(cycles: int) -> str:
             'watchdog_s = 1.5', '[instruments.stage.envelope]', 'max_K = 650']
     for i in range(cycles):
         text += ['[[step]]', 'kind = "hold"', f'label = "cold hold {i + 1}"', 'temperature_K = 293.15',
-                 'duration_s = 1200', 'checkpoint = true',
+                 f'duration_s = {hold_s}', 'checkpoint = true',
                  '[[step]]', 'kind = "ramp"', f'label = "heat {i + 1}"', 'to_K = 640.0', 'rate_K_per_min = 10',
                  '[[step]]', 'kind = "hold"', f'label = "hot hold {i + 1}"', 'temperature_K = 640.0',
-                 'duration_s = 600', 'checkpoint = true',
+                 f'duration_s = {hold_s}', 'checkpoint = true',
                  '[[step]]', 'kind = "ramp"', f'label = "cool {i + 1}"', 'to_K = 293.15', 'rate_K_per_min = 20']
     return "\n".join(text) + "\n"
 
@@ -114,33 +115,41 @@ def pick(rng: random.Random, table):
     return table[-1]
 
 
-def stage_fault_args(rng: random.Random, duration_s: float, per_hour: float) -> list[str]:
-    """--fault specs at Poisson times over the segment's planned experiment time."""
+def stage_fault_args(rng: random.Random, duration_s: float, per_hour: float, speed: float) -> list[str]:
+    """--fault specs at Poisson times over the segment's planned experiment time. Outages are drawn
+    in wall seconds (the driver's timeouts, its back-off and the watchdog run on wall time) and
+    given to the simulator in experiment seconds."""
     specs, t = [], 0.0
+    wall = lambda lo, hi: rng.uniform(lo, hi) * speed  # noqa: E731
     while True:
         t += rng.expovariate(per_hour / 3600.0)
         if t > duration_s:
             break
-        kind = pick(rng, STAGE_FAULTS)[0]
+        kind, _, fatal = pick(rng, STAGE_FAULTS)
         at = f"@{t:.0f}"
         if kind == "drop":
-            specs.append(f"drop:{rng.uniform(20, 600):.0f}{at}")
-        elif kind == "drop_long":
-            specs.append(f"drop:{rng.uniform(2500, 3500):.0f}{at}")
+            specs.append(f"drop:{wall(0.02, 0.6):.0f}{at}")
+        elif kind == "drop_long":  # past watchdog_s = 1.5 s of wall time
+            specs.append(f"drop:{wall(2.5, 3.5):.0f}{at}")
         elif kind == "garbage":
             specs.append(f"garbage:{rng.randint(1, 6)}{at}")
         elif kind == "late":  # a slow line, under the driver's reply timeout
             specs += [f"late:{rng.uniform(50, 400):.0f}{at}", f"late:0@{t + rng.uniform(60, 900):.0f}"]
         elif kind == "silent":
-            specs.append(f"silent:{rng.uniform(30, 600):.0f}{at}")
+            specs.append(f"silent:{wall(0.03, 0.6):.0f}{at}")
         elif kind == "silent_long":
-            specs.append(f"silent:{rng.uniform(2500, 3500):.0f}{at}")
+            specs.append(f"silent:{wall(2.5, 3.5):.0f}{at}")
         elif kind == "open_circuit":
             specs += [f"open_circuit:on{at}", f"open_circuit:off@{t + rng.uniform(60, 600):.0f}"]
         elif kind == "runaway":
             specs.append(f"runaway:on{at}")
         elif kind == "overshoot":
             specs += [f"overshoot:{rng.uniform(20, 30):.0f}{at}", f"overshoot:0@{t + rng.uniform(300, 1200):.0f}"]
+        # A fault that may end the run is the plan's last: the next process (a resume) gets a plan
+        # of its own. (Faults still firing while the exit path waits for the stage would be a pile-up
+        # of wall-time seconds, hours of experiment time at x1000, no longer one fault at a time.)
+        if fatal:
+            break
     return [f"--stage-sim-arg=--fault={s}" for s in specs]
 
 
@@ -160,7 +169,7 @@ def dma_fault_args(rng: random.Random, sweeps: int, per_sweep: float) -> list[st
 class RssSampler(threading.Thread):
     """VmRSS of one process every `interval_s` of wall time, from /proc/PID/status."""
 
-    def __init__(self, pid: int, interval_s: float = 0.25):
+    def __init__(self, pid: int, interval_s: float = 0.1):
         super().__init__(daemon=True)
         self.pid, self.interval_s, self.samples, self.stopped = pid, interval_s, [], threading.Event()
         self.started_at = time.monotonic()
@@ -217,17 +226,19 @@ class Night:
     def common(self):
         return ["--sim", "--speed", str(self.args.speed), "--db", self.db, "--quiet"]
 
-    def stage_item(self, cycles: int):
+    def stage_item(self, cycles: int, hold_s: int):
         path = self.work / f"stage_{cycles}.toml"
-        path.write_text(stage_schedule(cycles))
-        planned_s = cycles * (1200 + 600 + 347 / 10 * 60 + 347 / 20 * 60 + 120)
+        path.write_text(stage_schedule(cycles, hold_s))
+        planned_s = cycles * (2 * hold_s + 347 / 10 * 60 + 347 / 20 * 60 + 120)
         seg = self.run_process([self.args.glasslab, "run", str(path)] + self.common() +
-                               stage_fault_args(self.rng, planned_s, self.args.stage_faults_per_hour), "stage run")
+                               stage_fault_args(self.rng, planned_s, self.args.stage_faults_per_hour, self.args.speed),
+                               "stage run")
         while seg["exit"] == 1 and seg["run"] is not None:  # a fault ended it: resume where allowed
             left_s = max(600.0, planned_s - self.run_span_s(seg["run"]))
             seg = self.run_process([self.args.glasslab, "resume", str(seg["run"]), "--db", self.db, "--sim", "--quiet",
                                     "--speed", str(self.args.speed)] +
-                                   stage_fault_args(self.rng, left_s, self.args.stage_faults_per_hour),
+                                   stage_fault_args(self.rng, left_s, self.args.stage_faults_per_hour,
+                                                    self.args.speed),
                                    f"stage resume of run {seg['run']}")
             if seg["exit"] == 2:  # refused: it stopped inside a ramp; the queue goes on
                 seg["refused"] = True
@@ -256,7 +267,7 @@ class Night:
             if item > self.args.max_items:
                 break
             if item % 2 == 0:
-                self.stage_item(1 if self.args.short else 8)
+                self.stage_item(1, 600) if self.args.short else self.stage_item(6, 1800)
             else:
                 self.dma_item()
             item += 1
@@ -394,7 +405,9 @@ def main() -> int:
     parser.add_argument("--seed", type=int, default=None, help="default: a random one (printed)")
     parser.add_argument("--hours", type=float, default=None, help="simulated hours (24; --short: 1.5)")
     parser.add_argument("--min-faults", type=int, default=None, help="faults that must fire (200; --short: 20)")
-    parser.add_argument("--speed", type=float, default=1000)
+    parser.add_argument("--speed", type=float, default=None,
+                        help="default x250 (--short: x1000): 24 h in a few minutes; wall-time protections (reply "
+                             "timeout, watchdog) then cover that many times more experiment time than in the lab")
     parser.add_argument("--short", action="store_true", help="the CI variant")
     parser.add_argument("--stage-faults-per-hour", type=float, default=None)
     parser.add_argument("--dma-faults-per-sweep", type=float, default=None)
@@ -406,9 +419,10 @@ def main() -> int:
     if args.seed is None:
         args.seed = random.SystemRandom().randrange(1, 2**31)
     args.hours = args.hours if args.hours is not None else (1.5 if args.short else 24.0)
+    args.speed = args.speed if args.speed is not None else (1000.0 if args.short else 250.0)
     args.min_faults = args.min_faults if args.min_faults is not None else (20 if args.short else 200)
-    args.stage_faults_per_hour = args.stage_faults_per_hour or (12.0 if args.short else 9.0)
-    args.dma_faults_per_sweep = args.dma_faults_per_sweep or (5.0 if args.short else 12.0)
+    args.stage_faults_per_hour = args.stage_faults_per_hour or (15.0 if args.short else 9.0)
+    args.dma_faults_per_sweep = args.dma_faults_per_sweep or (6.0 if args.short else 8.0)
     print(f"soak seed {args.seed} (repeat with --seed {args.seed})", flush=True)
     started = time.monotonic()
     with tempfile.TemporaryDirectory(prefix="glasslab-soak-") as tmp:
