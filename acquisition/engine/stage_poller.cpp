@@ -68,19 +68,17 @@ std::optional<StageSnapshot> StagePoller::wait_for_reading_after(std::uint64_t a
   return std::nullopt;
 }
 
+void StagePoller::record_event_at(std::int64_t t_mono_ns, EventLevel level, std::string kind, std::string message) {
+  recorder_.record(Event{t_mono_ns, clock_.utc_ns_at(t_mono_ns), level, "engine", std::move(kind), std::move(message)});
+}
+
 void StagePoller::record_gap(std::int64_t from_mono_ns, std::int64_t to_mono_ns, const std::string& why) {
   ++gaps_;
   const double missed_polls = static_cast<double>(to_mono_ns - from_mono_ns) / static_cast<double>(period_ns_);
-  Event e;
-  e.t_mono_ns = to_mono_ns;
-  e.t_utc_ns = clock_.utc_ns_at(to_mono_ns);
-  e.level = EventLevel::warning;
-  e.source = "engine";
-  e.kind = "gap";
-  e.message = fmt::format("stage readings missing from t_mono={:.3f} s to {:.3f} s ({:.1f} s, ~{:.0f} polls): {}",
-                          from_mono_ns * 1e-9, to_mono_ns * 1e-9, (to_mono_ns - from_mono_ns) * 1e-9,
-                          missed_polls, why);
-  recorder_.record(e);
+  record_event_at(to_mono_ns, EventLevel::warning, "gap",
+                  fmt::format("stage readings missing from t_mono={:.3f} s to {:.3f} s ({:.1f} s, ~{:.0f} polls): {}",
+                              from_mono_ns * 1e-9, to_mono_ns * 1e-9, (to_mono_ns - from_mono_ns) * 1e-9,
+                              missed_polls, why));
 }
 
 void StagePoller::wait_until(std::int64_t deadline_mono_ns) const {
@@ -106,16 +104,10 @@ void StagePoller::account_interval(std::int64_t previous_ns, std::uint64_t previ
   // poller itself (a busy host, a stuck call) is still worth a line in the morning.
   const double interval_wall_s = static_cast<double>(stamp_ns - previous_ns) * 1e-9 / clock_.speed();
   if (stamp_ns - previous_ns > period_ns_ * 5 / 2 && interval_wall_s > kLatePollWall_s) {
-    Event e;
-    e.t_mono_ns = stamp_ns;
-    e.t_utc_ns = clock_.utc_ns_at(stamp_ns);
-    e.level = EventLevel::warning;
-    e.source = "engine";
-    e.kind = "poll_late";
-    e.message = fmt::format("no stage reading from t_mono={:.3f} s to {:.3f} s ({:.1f} s, {:.2f} s of wall time): "
-                            "the host polled late; no reply was lost on the line",
-                            previous_ns * 1e-9, stamp_ns * 1e-9, (stamp_ns - previous_ns) * 1e-9, interval_wall_s);
-    recorder_.record(e);
+    record_event_at(stamp_ns, EventLevel::warning, "poll_late",
+                    fmt::format("no stage reading from t_mono={:.3f} s to {:.3f} s ({:.1f} s, {:.2f} s of wall time): "
+                                "the host polled late; no reply was lost on the line",
+                                previous_ns * 1e-9, stamp_ns * 1e-9, (stamp_ns - previous_ns) * 1e-9, interval_wall_s));
   }
 }
 
@@ -123,20 +115,13 @@ void StagePoller::record_rate_summary(std::int64_t now_mono_ns) {
   if (rate_.skipped > 0 && rate_.polls > 0) {
     const double span_s = static_cast<double>(now_mono_ns - rate_.from_mono_ns) * 1e-9;
     const double round_trip_s = rate_.round_trip_wall_s / static_cast<double>(rate_.polls);
-    Event e;
-    e.t_mono_ns = now_mono_ns;
-    e.t_utc_ns = clock_.utc_ns_at(now_mono_ns);
-    e.level = EventLevel::info;
-    e.source = "engine";
-    e.kind = "poll_rate";
-    e.message = fmt::format(
+    record_event_at(now_mono_ns, EventLevel::info, "poll_rate", fmt::format(
         "stage polled at {:.2f} Hz of {:.2f} Hz asked from t_mono={:.1f} s to {:.1f} s: {} poll slot(s) skipped "
         "because a reply took {:.2f} ms of wall time on average ({:.3f} s of experiment time at x{}); readings are "
         "sparser there, none was lost",
         span_s > 0 ? static_cast<double>(rate_.polls) / span_s : 0.0, 1e9 / static_cast<double>(period_ns_),
         rate_.from_mono_ns * 1e-9, now_mono_ns * 1e-9, rate_.skipped, round_trip_s * 1e3, round_trip_s * clock_.speed(),
-        clock_.speed());
-    recorder_.record(e);
+        clock_.speed()));
   }
   rate_ = RateWindow{};
   rate_.from_mono_ns = now_mono_ns;

@@ -73,6 +73,7 @@ private:
 
   void poll_loop();
   void wait_until(std::int64_t deadline_mono_ns) const;
+  void record_event_at(std::int64_t t_mono_ns, EventLevel level, std::string kind, std::string message);
   void record_gap(std::int64_t from_mono_ns, std::int64_t to_mono_ns, const std::string& why);
   /// Between the previous reading and this one: a gap (the line was disturbed), a late poll, or nothing.
   void account_interval(std::int64_t previous_ns, std::uint64_t previous_disturbances, std::int64_t stamp_ns,
