@@ -245,6 +245,11 @@ class Night:
             if seg["exit"] == 2:  # refused: it stopped inside a ramp; the queue goes on
                 seg["refused"] = True
                 break
+            if seg["exit"] == 1 and seg.get("t95_hours", 0) * 3600 < 120:
+                # Tripped again at once (a runaway left the stage hot; the resumed simulator starts at
+                # the last reading): a scientist lets it cool first. The item ends, the queue goes on.
+                seg["tripped_at_once"] = True
+                break
 
     def run_span_s(self, run_id):
         with sqlite3.connect(self.db) as db:
