@@ -215,6 +215,22 @@ std::unique_ptr<acquisition::control::ControlBus> open_control_bus(acquisition::
   }
 }
 
+/// A run whose records can no longer be written (SQLITE_FULL: a full disk or the --db-max-bytes
+/// cap; an I/O error) must not go on measuring into nothing: the writer's error stops it at the
+/// next safe point as an abort would, so every instrument is left safe, and the run ends failed
+/// with the store's reason. What was committed before stays (docs/reliability.md, "Fault table").
+void stop_when_the_store_fails(acquisition::RunStore& store, acquisition::control::RunControl& run_control) {
+  store.set_on_writer_error([&run_control](const std::string&) {
+    run_control.request(acquisition::control::ControlAction::abort, acquisition::control::ControlOrigin{"store", ""});
+  });
+}
+
+std::string store_failure_reason(const std::string& writer_error) {
+  return fmt::format("run store failed: {}; the run was stopped and the instruments left safe; the records committed "
+                     "before the failure are kept, later ones were not written",
+                     writer_error);
+}
+
 /// The token and how to use it, and the dashboard's address, once the run row exists.
 void announce_control(const RunOptions& options, acquisition::RunId run_id, const std::string& token,
                       const dashboard::DashboardServer* server) {
@@ -287,7 +303,9 @@ int execute_run(const schedules::Schedule& schedule, const RunOptions& options) 
   auto xrd = XrdPart::prepare(schedule, options, clock, clock_origin_ns, work_dir, stage ? stage->truth_log : "");
   auto dma = DmaPart::prepare(schedule, options, clock, clock_origin_ns);
 
-  acquisition::RunStore store(options.db_path);
+  acquisition::StoreOptions store_options;
+  store_options.max_size_bytes = options.db_max_bytes;
+  acquisition::RunStore store(options.db_path, store_options);
   // The dashboard binds before the run row exists: an address in use refuses the run, not a
   // started experiment.
   std::unique_ptr<dashboard::DashboardServer> server;
@@ -301,6 +319,7 @@ int execute_run(const schedules::Schedule& schedule, const RunOptions& options) 
   OperatorTee recorder(store, board, printer);
   control::RunControl run_control(recorder, clock, &g_abort_requested);
   board.set_control(&run_control);
+  stop_when_the_store_fails(store, run_control);
   if (dma && !stage) board.set_plan(schedules::make_plan(schedule));
 
   nlohmann::json configuration{{"simulated", options.simulate},
@@ -354,8 +373,12 @@ int execute_run(const schedules::Schedule& schedule, const RunOptions& options) 
   keys.reset();  // the terminal back to normal before the last lines
   printer.finish();
   bus->close();  // from here on every control request is refused: the run has ended
+  if (auto writer_error = store.writer_error()) {
+    stop.status = acquisition::ExitStatus::failed;
+    stop.reason = store_failure_reason(*writer_error);
+    fmt::print(stderr, "store: {}\n", *writer_error);
+  }
   store.end_run(run_id, stop);
-  if (auto writer_error = store.writer_error()) fmt::print(stderr, "store: {}\n", *writer_error);
 
   if (xrd) fmt::print(stderr, "{}\n", xrd->summary());
   if (dma) fmt::print(stderr, "{}\n", dma->summary());
@@ -387,6 +410,10 @@ void add_run_commands(CLI::App& app) {
   run->add_option("--speed", options->speed, "experiment seconds per wall second (with --sim)")
       ->check(CLI::Range(0.001, 100000.0));
   run->add_option("--db", options->db_path, "SQLite run store")->capture_default_str();
+  run->add_option("--db-max-bytes", options->db_max_bytes,
+                  "cap the run store's file size (a disk quota); a write beyond it fails as on a full disk and stops "
+                  "the run safely")
+      ->check(CLI::NonNegativeNumber);
   run->add_option("--poll-hz", options->poll_hz, "stage polling rate, 0.1..10 Hz (default: the schedule's)");
   run->add_option("--safe-state", options->safe_state, "stage state on exit: stop or hold (default: the schedule's)")
       ->check(CLI::IsMember({"stop", "hold"}));

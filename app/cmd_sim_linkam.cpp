@@ -78,6 +78,9 @@ void add_sim_linkam_command(CLI::App& sim) {
   cmd->add_option("--truth-interval", options->truth_interval_s, "Experiment seconds between truth-log lines")
       ->check(CLI::PositiveNumber)
       ->capture_default_str();
+  cmd->add_option("--reply-log", options->reply_log_path,
+                  "Write every T reply (t_mono_ns,reply,hex,fate: sent, garbled, lost_in_drop, lost_on_line), every "
+                  "applied fault and the state at exit as CSV to FILE");
   auto clock_origin_ns = std::make_shared<std::int64_t>(0);
   cmd->add_option("--clock-origin-ns", *clock_origin_ns,
                   "Share the experiment clock of the process that started this one (host steady ns)");

@@ -3,6 +3,7 @@
 // Fault switches come from --fault (repeatable) and, at run time, from lines on stdin.
 #include <csignal>
 #include <cstdio>
+#include <memory>
 #include <iostream>
 #include <string>
 #include <thread>
@@ -28,6 +29,7 @@ struct SimRheometerOptions {
   std::string sample_state = "as-cast";
   std::vector<std::string> faults;
   std::int64_t clock_origin_ns = 0;  ///< 0: this process's own start
+  std::string event_log;             ///< --event-log FILE: runs, points, ends and fired faults (CSV)
 };
 
 void run_sim_rheometer(const SimRheometerOptions& options) {
@@ -44,6 +46,12 @@ void run_sim_rheometer(const SimRheometerOptions& options) {
   ScaledSteadyClock clock = options.clock_origin_ns != 0 ? ScaledSteadyClock(options.speed, options.clock_origin_ns)
                                                         : ScaledSteadyClock(options.speed);
   sr::SimulatedRheometer instrument(clock, sr::parse_sample_state(options.sample_state), options.seed);
+  std::unique_ptr<std::FILE, int (*)(std::FILE*)> event_log(nullptr, &std::fclose);
+  if (!options.event_log.empty()) {
+    event_log.reset(std::fopen(options.event_log.c_str(), "w"));
+    if (!event_log) throw UsageError(fmt::format("sim rheometer: cannot write --event-log {}", options.event_log));
+    instrument.set_event_log(event_log.get());
+  }
   sr::ServerOptions server_options;
   server_options.bind_address = options.bind;
   server_options.port = static_cast<std::uint16_t>(options.port);
@@ -72,6 +80,8 @@ void run_sim_rheometer(const SimRheometerOptions& options) {
   sigwait(&stop_signals, &received);
   fmt::print(stderr, "sim rheometer: signal {}, stopping\n", received);
   server.stop();
+  instrument.log_exit();
+  instrument.set_event_log(nullptr);
 }
 
 }  // namespace
@@ -89,7 +99,9 @@ void add_sim_rheometer_command(CLI::App& sim) {
   cmd->add_option("--sample-state", options->sample_state, "as-cast or hpt")->capture_default_str();
   cmd->add_option("--fault", options->faults,
                   "fault switch, repeatable: drop, stall S, error [CODE], lose-sample, offline, online, "
-                  "drop-at I, error-at I, lose-sample-at I, stall-at I S");
+                  "drop-at I, error-at I, lose-sample-at I, stall-at I S (I@RUN: only in the RUN-th run)");
+  cmd->add_option("--event-log", options->event_log,
+                  "write every START, point, run end and fired fault as CSV (t_mono_ns,event,run,index,detail)");
   cmd->callback([options] { run_sim_rheometer(*options); });
 }
 

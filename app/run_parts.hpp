@@ -36,6 +36,7 @@ struct RunOptions {
   bool simulate = false;
   double speed = 1.0;
   std::string db_path;
+  long long db_max_bytes = 0;  ///< --db-max-bytes: cap of the store's file (0: none); beyond it writes fail as on a full disk
   double poll_hz = 0;  ///< 0: the schedule's
   std::string safe_state;
   std::string operator_name;

@@ -10,6 +10,7 @@ packages=(
   libspdlog-dev libfmt-dev nlohmann-json3-dev libtomlplusplus-dev libcli11-dev
   doctest-dev libbenchmark-dev gnuplot-nox
   python3 python3-numpy python3-scipy
+  libfaketime   # the fault matrix's wall-clock jump (tests/e2e/faults/clock_jump_test.cpp)
   libssl-dev    # the run control token (SHA-256, RAND_bytes)
   chromium      # the dashboard's browser test: headless, driven by playwright-core from npm
   # scripts/fuzz.sh: clang with the libFuzzer/sanitizer runtimes (only a Recommends of clang-14),

@@ -1,7 +1,9 @@
 #include "acquisition/engine/run_engine.hpp"
 
 #include <algorithm>
+#include <chrono>
 #include <cmath>
+#include <thread>
 
 #include <fmt/format.h>
 
@@ -9,6 +11,10 @@ namespace glasslab::acquisition {
 
 namespace {
 constexpr auto kReadingWait = std::chrono::milliseconds(250);
+// The exit path's safe state, when nothing could be sent: retried every second of wall time for
+// this long (docs/reliability.md, "What the safety thread can send").
+constexpr auto kExitSafeStateWindow = std::chrono::seconds(10);
+constexpr auto kExitSafeStateRetry = std::chrono::seconds(1);
 
 template <class... Ts>
 struct overloaded : Ts... {
@@ -37,6 +43,7 @@ RunEngine::RunEngine(const schedules::Schedule& schedule, linkam::LinkamDevice& 
           }),
       poller_(stage, recorder, clock, settings.poll_hz) {
   poller_.set_reading_observer([this](const StageReading& reading) { safety_.on_reading(reading); });
+  poller_.set_disturbance_observer([this] { safety_.on_line_disturbed(); });
 }
 
 void RunEngine::set_progress_callback(std::function<void(const RunProgress&)> callback) {
@@ -55,7 +62,16 @@ void RunEngine::leave_safe() noexcept {
   // After an interlock trip the trip's safe state wins (an overheating stage is stopped, not held).
   const auto state = safety_.exit_safe_state(settings_.safe_state);
   const char* name = state == linkam::SafeState::hold ? "hold" : "stop";
-  const bool confirmed = stage_.enter_safe_state(state);
+  // A controller that heard nothing (silent, the line down) cannot be left in any state, and a
+  // blind E may not have been heard either (a silent controller answers no T, just as a garbling
+  // line): keep trying for a while rather than exit and leave the stage running its program.
+  auto result = stage_.try_safe_state(state);
+  const auto give_up = std::chrono::steady_clock::now() + kExitSafeStateWindow;
+  while (result != linkam::SafeStateResult::confirmed && std::chrono::steady_clock::now() < give_up) {
+    std::this_thread::sleep_for(kExitSafeStateRetry);
+    result = stage_.try_safe_state(state);
+  }
+  const bool confirmed = result == linkam::SafeStateResult::confirmed;
   try {
     if (confirmed)
       log_event(EventLevel::info, "safe_state", fmt::format("stage left in safe state '{}'", name));
@@ -93,8 +109,10 @@ RunStop RunEngine::execute(control::RunControl& control) {
     stop.status = outcome.status;
     stop.reason = outcome.completed ? "schedule completed" : outcome.reason;
   } catch (const std::exception& e) {
+    // After a trip the safety thread abandons the driver's recovery, so a command of the engine
+    // may fail with "recovery abandoned": the trip is the reason, not that.
     stop.status = ExitStatus::failed;
-    stop.reason = e.what();
+    stop.reason = safety_.trip() ? safety_.trip_message() : e.what();
   }
   safety_.stop();
   leave_safe();

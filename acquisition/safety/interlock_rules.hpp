@@ -82,6 +82,9 @@ public:
   Verdict evaluate(const StageReading& reading);
   /// The least-squares rate over the window, once the window holds rate_window_s of readings.
   std::optional<double> measured_rate_K_per_min() const;
+  /// Forgets the readings of the rate window: after a disturbance of the line a stale reply may
+  /// stand for a fresh one (docs/reliability.md, "Gaps"), so no rate is fitted across it.
+  void restart_rate_window() { window_.clear(); }
   const StageSafetyLimits& limits() const { return limits_; }
 
   /// The safe state an interlock of this kind demands. Over- and under-temperature, rate, open

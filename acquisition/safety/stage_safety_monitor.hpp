@@ -53,6 +53,8 @@ public:
 
   /// Poller thread, for every valid reading: runs the rules, feeds the watchdog. Never blocks on I/O.
   void on_reading(const StageReading& reading);
+  /// Poller thread, before the first reading after a line disturbance: the rate fit restarts.
+  void on_line_disturbed() { rules_.restart_rate_window(); }
   /// Trips the watchdog if no valid reading arrived for watchdog_s of wall time (the thread's tick).
   void check_watchdog();
   /// Sends the safe state once if a trip waits for it and its retry time has come (the thread's tick).

@@ -35,10 +35,14 @@ StoreWriter::StoreWriter(sqlite::Database& db, ProcessIdentity self)
                     "INSERT INTO events (run_id, t_mono_ns, t_utc_ns, level, source, kind, message) "
                     "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)"),
       // A frame recorded again (e.g. its file arrived late) replaces its row: one row per frame.
+      // A file that matched no trigger has no frame index (FrameRecord::index < 0): each gets the
+      // next free negative one of its run (-1, -2, ...), so no such row replaces another.
       upsert_frame_(db,
                     "INSERT INTO frames (run_id, frame_index, trigger_mono_ns, t_start_mono_ns, t_end_mono_ns, "
                     "t_start_utc_ns, t_end_utc_ns, start_source, T_start_K, T_mid_K, T_end_K, file, status, "
-                    "reason, step_index) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15) "
+                    "reason, step_index) VALUES (?1, CASE WHEN ?2 >= 0 THEN ?2 ELSE (SELECT min(0, "
+                    "coalesce(min(frame_index), 0)) - 1 FROM frames WHERE run_id = ?1) END, "
+                    "?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15) "
                     "ON CONFLICT (run_id, frame_index) DO UPDATE SET trigger_mono_ns = excluded.trigger_mono_ns, "
                     "t_start_mono_ns = excluded.t_start_mono_ns, t_end_mono_ns = excluded.t_end_mono_ns, "
                     "t_start_utc_ns = excluded.t_start_utc_ns, t_end_utc_ns = excluded.t_end_utc_ns, "

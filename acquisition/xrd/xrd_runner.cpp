@@ -196,7 +196,10 @@ void XrdAcquisitionRunner::write_row(const MatchResult& result, const FrameTempe
   }
   recorder_.record(row);
   ++frames_recorded_;
-  if (row.status != "ok")
+  if (row.status == "unmatched_file")
+    event(EventLevel::warning, "frame_" + row.status,
+          fmt::format("file {} matched no trigger: {} (kept as a frame row with a negative index)", row.file, row.reason));
+  else if (row.status != "ok")
     event(EventLevel::warning, "frame_" + row.status,
           fmt::format("frame {} {}: {}{}", row.index, row.status, row.reason, row.file.empty() ? "" : " (" + row.file + ")"));
 }

@@ -157,6 +157,7 @@ void LinkamDevice::connect() {
   try {
     transport_->open();
     transport_->flush();
+    note_disturbance();  // the handshake's replies are the connection's, not readings
     // The T95 ignores every command until it has seen a first 'T' (reference, "Line settings").
     const auto status = handshake(handshake_attempts);
     connected_ = true;
@@ -175,7 +176,9 @@ StageStatus LinkamDevice::read_status() {
   require_connected("read_status");
   const auto reply = status_with_recovery();
   note_stage_errors(reply);
-  return to_stage_status(reply);
+  auto status = to_stage_status(reply);
+  status.line_disturbances = disturbances_.load();
+  return status;
 }
 
 void LinkamDevice::note_stage_errors(const protocol::StatusReply& status) {
@@ -205,6 +208,7 @@ protocol::StatusReply LinkamDevice::status_with_recovery() {
       cause = e.what();
     }
   }
+  note_disturbance();
   emit("comms_fault", cause, true);
   // recover() ends with a valid 'T' reply (resync or reconnect handshake): that is the status.
   return recover(reconnect, cause);
@@ -227,6 +231,7 @@ void LinkamDevice::command_with_recovery(const std::string& command,
     } catch (const Error& e) {
       cause = e.what();
     }
+    note_disturbance();
     emit("comms_fault", fmt::format("command {}: {}", protocol::to_hex(command), cause), true);
     if (round >= max_transaction_rounds)
       throw DeviceError(fmt::format("{}: command [{}] failed {} times in a row: {}", transport_->description(),
@@ -422,6 +427,7 @@ void LinkamDevice::set_pump_speed(int speed_0_to_30) {
 std::optional<protocol::StatusReply> LinkamDevice::safe_state_handshake() {
   // 'T' first: after a reconnect the T95 ignores everything else, and it tells whether the stage
   // already holds (O again would not be idempotent). One reopen if the line is dead.
+  note_disturbance();  // its replies go to the safe state, not to the readings
   for (int tries = 0; tries < 2; ++tries) {
     try {
       if (!transport_->is_open()) {
@@ -437,7 +443,7 @@ std::optional<protocol::StatusReply> LinkamDevice::safe_state_handshake() {
   return std::nullopt;
 }
 
-bool LinkamDevice::send_safe_state(SafeState state) {
+SafeStateResult LinkamDevice::send_safe_state(SafeState state) {
   const bool hold_requested = state == SafeState::hold;
   const char* name = hold_requested ? "hold (O)" : "stop (E)";
   std::optional<protocol::StatusReply> status;
@@ -456,7 +462,7 @@ bool LinkamDevice::send_safe_state(SafeState state) {
          fmt::format("{}: no valid status ({}); sent stop (E) blind{}, unconfirmed", transport_->description(),
                      e.what(), hold_requested ? " instead of hold (O needs the stage's state)" : ""),
          true);
-    return false;
+    return SafeStateResult::sent_blind;
   }
   if (hold_requested && status && status->state == protocol::Sb1State::holding_current) {
     run_state_ = RunState::held;
@@ -465,10 +471,15 @@ bool LinkamDevice::send_safe_state(SafeState state) {
     run_state_ = hold_requested ? RunState::held : RunState::stopped;
   }
   emit("safe_state", fmt::format("{}: safe state {} reached", transport_->description(), name), false);
-  return true;
+  return SafeStateResult::confirmed;
 }
 
 bool LinkamDevice::enter_safe_state(SafeState state, std::optional<std::chrono::milliseconds> line_wait) noexcept {
+  return try_safe_state(state, line_wait) == SafeStateResult::confirmed;
+}
+
+SafeStateResult LinkamDevice::try_safe_state(SafeState state,
+                                             std::optional<std::chrono::milliseconds> line_wait) noexcept {
   const char* name = state == SafeState::hold ? "hold (O)" : "stop (E)";
   try {
     abandon_recovery_ = true;  // a recovery in another thread gives up at its next back-off
@@ -481,7 +492,7 @@ bool LinkamDevice::enter_safe_state(SafeState state, std::optional<std::chrono::
       // abandoned, so the next attempt finds the line free.
       emit("safe_state_failed", fmt::format("{}: could not {}: the line was busy for {} ms (a stuck call)",
                                             transport_->description(), name, line_wait->count()), true);
-      return false;
+      return SafeStateResult::not_sent;
     }
     abandon_recovery_ = false;
     try {
@@ -492,7 +503,7 @@ bool LinkamDevice::enter_safe_state(SafeState state, std::optional<std::chrono::
   } catch (...) {
     // never throws: the engine calls this from its exit paths
   }
-  return false;
+  return SafeStateResult::not_sent;
 }
 
 }  // namespace glasslab::linkam

@@ -12,6 +12,7 @@
 // back into the device.
 #include <atomic>
 #include <chrono>
+#include <cstdint>
 #include <condition_variable>
 #include <functional>
 #include <memory>
@@ -47,6 +48,12 @@ struct StageStatus {
   bool power_surge = false;
   int pump_speed = 0;         ///< 0..30
   bool pump_automatic = false;
+  /// The device's count of line disturbances when this reply was returned (read_status only):
+  /// transactions whose bytes the driver consumed without returning them as a status (a comms
+  /// fault and its recovery, a safe-state or connect handshake). When it moved between two
+  /// readings, replies the stage sent in between may not have been returned: the poller records
+  /// that interval as a gap, so every reply is either a reading or inside a recorded gap.
+  std::uint64_t line_disturbances = 0;
 };
 
 /// kinds: "connected", "comms_fault", "resync", "resynchronised", "reconnect_attempt",
@@ -67,6 +74,9 @@ struct DeviceOptions {
 };
 
 enum class SafeState { stop, hold };
+/// How a safe-state attempt ended: confirmed by a status; E sent blind (the controller hears us,
+/// its replies are unreadable); or nothing could be sent (no line, a silent controller, a stuck call).
+enum class SafeStateResult { confirmed, sent_blind, not_sent };
 
 class LinkamDevice {
 public:
@@ -106,6 +116,9 @@ public:
   /// call): past it nothing is sent and false is returned; the recovery stays abandoned.
   bool enter_safe_state(SafeState state,
                         std::optional<std::chrono::milliseconds> line_wait = std::nullopt) noexcept;
+  /// enter_safe_state with the outcome told apart (the engine's exit path retries `not_sent`).
+  SafeStateResult try_safe_state(SafeState state,
+                                 std::optional<std::chrono::milliseconds> line_wait = std::nullopt) noexcept;
 
   const StageEnvelope& envelope() const { return options_.envelope; }
   /// Last values accepted (as rounded to the wire); NaN before the first set.
@@ -138,9 +151,10 @@ private:
   void note_stage_errors(const protocol::StatusReply& status);
   bool sleep_unless_abandoned(std::chrono::milliseconds duration);
   std::optional<protocol::StatusReply> safe_state_handshake();
-  bool send_safe_state(SafeState state);
+  SafeStateResult send_safe_state(SafeState state);
 
   void emit(std::string kind, std::string message, bool is_fault);
+  void note_disturbance() { disturbances_.fetch_add(1); }
   [[noreturn]] void refuse(const std::string& what, double value, const std::string& limit_text);
   void require_connected(const char* operation) const;
 
@@ -158,6 +172,7 @@ private:
   PumpMode pump_mode_ = PumpMode::unknown;
   std::optional<int> pump_speed_;
   int last_error_bits_ = 0;
+  std::atomic<std::uint64_t> disturbances_{0};  // see StageStatus::line_disturbances
   std::atomic<double> rate_K_per_min_;
   std::atomic<double> limit_K_;
 

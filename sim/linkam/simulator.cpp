@@ -50,6 +50,12 @@ std::string json_escape(std::string_view text) {
   return out;
 }
 
+std::string hex_of(std::string_view bytes) {
+  std::string out;
+  for (unsigned char c : bytes) out += fmt::format("{:02X}", c);
+  return out;
+}
+
 std::string json_number(double value) { return std::isfinite(value) ? fmt::format("{:.4f}", value) : "null"; }
 
 void write_all(int fd, std::string_view text) {
@@ -83,12 +89,21 @@ LinkamSimulator::LinkamSimulator(LinkamSimOptions options)
     controller_.set_truth_sink(options_.truth_interval_s,
                                [this](const ControllerSnapshot& s) { write_truth_line(s); });
   }
+  if (!options_.reply_log_path.empty()) {
+    reply_log_ = std::fopen(options_.reply_log_path.c_str(), "w");
+    if (!reply_log_)
+      throw DeviceError(fmt::format("simulated Linkam T95: cannot write --reply-log {}: {}", options_.reply_log_path,
+                                    std::strerror(errno)));
+    std::fputs("t_mono_ns,kind,data,fate\n", reply_log_);
+    log_reply_event(origin_mono_ns_, "start", fmt::format("{:.2f}", options_.initial_K), "");
+  }
   pty_ = std::make_unique<PtyEndpoint>();
   link_.point_to(pty_->slave_path());
 }
 
 LinkamSimulator::~LinkamSimulator() {
   if (truth_log_) std::fclose(truth_log_);
+  if (reply_log_) std::fclose(reply_log_);
   link_.remove();
 }
 
@@ -160,6 +175,13 @@ void LinkamSimulator::run(const std::atomic<bool>& stop) {
   // before (a safe-state E) shows in it.
   advance_locked();
   if (truth_log_) std::fflush(truth_log_);
+  // The reply log ends with the state the controller is left in: the soak's "left safe" check.
+  if (reply_log_) {
+    for (const auto& reply : delayed_)
+      if (reply.status_at_ns >= 0) log_reply_event(reply.status_at_ns, "reply", hex_of(reply.bytes), "unsent_at_exit");
+    log_reply_event(clock_->mono_ns(), "exit", to_string(controller_.snapshot().state), "");
+    std::fflush(reply_log_);
+  }
   link_.remove();
 }
 
@@ -199,6 +221,7 @@ std::string LinkamSimulator::apply_fault_command(std::string_view line) {
   const FaultCommand command = parse_fault_command(line);
   std::lock_guard lock(mutex_);
   advance_locked();
+  if (command.kind != FaultKind::status) log_reply_event(clock_->mono_ns(), "fault", line, "");
   return apply_locked(command);
 }
 
@@ -224,7 +247,9 @@ std::string LinkamSimulator::apply_locked(const FaultCommand& command) {
 void LinkamSimulator::apply_due_scheduled_faults_locked() {
   while (next_scheduled_ < scheduled_.size() && scheduled_[next_scheduled_].at_s <= controller_.now_s()) {
     const auto& due = scheduled_[next_scheduled_++];
-    const std::string answer = apply_locked(parse_fault_command(due.command));
+    const FaultCommand command = parse_fault_command(due.command);
+    if (command.kind != FaultKind::status) log_reply_event(clock_->mono_ns(), "fault", due.command, "");
+    const std::string answer = apply_locked(command);
     if (!answer.empty() && options_.control_out_fd >= 0) write_all(options_.control_out_fd, answer + "\n");
   }
 }
@@ -239,6 +264,8 @@ void LinkamSimulator::service_drop_locked() {
       next_pty_ = std::make_unique<PtyEndpoint>();
       link_.remove();
       pty_.reset();
+      for (const auto& reply : delayed_)
+        if (reply.status_at_ns >= 0) log_reply_event(reply.status_at_ns, "reply", hex_of(reply.bytes), "lost_in_drop");
       delayed_.clear();
       pending_input_.clear();
       ++drops_done_;
@@ -279,13 +306,22 @@ void LinkamSimulator::handle_line_locked(std::string_view line) {
   // Silent: the controller hears nothing (commands are neither executed nor answered).
   if (silent_until_s_ >= 0.0 && controller_.now_s() < silent_until_s_) return;
   auto reply = controller_.handle_command(line);
-  if (reply) send_reply_locked(std::move(*reply));
+  if (reply) send_reply_locked(std::move(*reply), line == "T" ? clock_->mono_ns() : -1);
 }
 
-void LinkamSimulator::send_reply_locked(std::string reply) {
+void LinkamSimulator::log_reply_event(std::int64_t mono_ns, std::string_view kind, std::string_view data,
+                                      std::string_view fate) {
+  if (!reply_log_) return;
+  fmt::print(reply_log_, "{},{},{},{}\n", mono_ns, kind, data, fate);
+}
+
+void LinkamSimulator::send_reply_locked(std::string reply, std::int64_t status_at_ns) {
   if (garbage_left_ > 0) {
     --garbage_left_;
+    // The reading this T would have carried never leaves the controller: garbage does instead.
+    if (status_at_ns >= 0) log_reply_event(status_at_ns, "reply", hex_of(reply), "garbled");
     reply = garbage_reply_locked();
+    status_at_ns = -1;
   }
   if (late_ms_ > 0.0 || !delayed_.empty()) {
     // Late replies keep their order: one queued behind a late one waits for it.
@@ -293,26 +329,27 @@ void LinkamSimulator::send_reply_locked(std::string reply) {
                std::chrono::duration_cast<std::chrono::steady_clock::duration>(
                    std::chrono::duration<double, std::milli>(late_ms_));
     if (!delayed_.empty()) due = std::max(due, delayed_.back().due);
-    delayed_.push_back(DelayedReply{due, std::move(reply)});
+    delayed_.push_back(DelayedReply{due, std::move(reply), status_at_ns});
     flush_delayed_locked();
     return;
   }
-  write_to_line_locked(reply);
+  write_to_line_locked(DelayedReply{{}, std::move(reply), status_at_ns});
 }
 
 void LinkamSimulator::flush_delayed_locked() {
   const auto now = std::chrono::steady_clock::now();
   while (!delayed_.empty() && delayed_.front().due <= now) {
-    write_to_line_locked(delayed_.front().bytes);
+    write_to_line_locked(delayed_.front());
     delayed_.pop_front();
   }
 }
 
-void LinkamSimulator::write_to_line_locked(const std::string& bytes) {
-  if (!pty_) return;
+void LinkamSimulator::write_to_line_locked(const DelayedReply& reply) {
   // Non-blocking: a peer that stopped reading loses replies, as on a real line; never stall.
-  const ssize_t n = ::write(pty_->master_fd(), bytes.data(), bytes.size());
-  (void)n;
+  const ssize_t n = pty_ ? ::write(pty_->master_fd(), reply.bytes.data(), reply.bytes.size()) : -1;
+  if (reply.status_at_ns >= 0)
+    log_reply_event(reply.status_at_ns, "reply", hex_of(reply.bytes),
+                    n == static_cast<ssize_t>(reply.bytes.size()) ? "sent" : "lost_on_line");
 }
 
 std::string LinkamSimulator::garbage_reply_locked() {

@@ -41,6 +41,7 @@ struct LinkamSimOptions {
   std::string link_path;              // stable symlink; empty: <tmp>/glasslab-linkam-XXXXXX/linkam-tty
   std::string truth_log_path;         // CSV of the true state; empty: none
   double truth_interval_s = 1.0;      // experiment seconds between truth-log lines
+  std::string reply_log_path;         // CSV of every T reply and its fate, applied faults, the exit state; empty: none
   std::vector<std::string> faults;    // scheduled faults, "drop:5@60" (fault_commands.hpp)
   int control_in_fd = -1;             // run-time fault lines are read from here (the CLI: stdin)
   int control_out_fd = -1;            // `status` answers are written here (the CLI: stdout)
@@ -74,9 +75,12 @@ public:
   double experiment_time_s() const;
 
 private:
+  /// A reply on its way: `status_at_ns` >= 0 marks the answer to a T (a reading), logged with
+  /// its fate in the reply log; acknowledgements carry -1.
   struct DelayedReply {
     std::chrono::steady_clock::time_point due;
     std::string bytes;
+    std::int64_t status_at_ns = -1;
   };
 
   void advance_locked();
@@ -86,9 +90,11 @@ private:
   void service_drop_locked();
   void read_line_locked();
   void handle_line_locked(std::string_view line);
-  void send_reply_locked(std::string reply);
+  void send_reply_locked(std::string reply, std::int64_t status_at_ns);
   void flush_delayed_locked();
-  void write_to_line_locked(const std::string& bytes);
+  void write_to_line_locked(const DelayedReply& reply);
+  /// One line of the reply log: t_mono_ns,kind,data,fate (docs/simulators.md, "Reply log").
+  void log_reply_event(std::int64_t mono_ns, std::string_view kind, std::string_view data, std::string_view fate);
   std::string garbage_reply_locked();
   void read_control_input();
   int poll_timeout_ms_locked() const;
@@ -118,6 +124,7 @@ private:
   std::mt19937_64 garbage_rng_;
 
   std::FILE* truth_log_ = nullptr;
+  std::FILE* reply_log_ = nullptr;
   std::chrono::steady_clock::time_point last_truth_flush_{};
   std::string control_input_;
   bool control_input_open_ = false;

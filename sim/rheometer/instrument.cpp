@@ -233,6 +233,7 @@ std::string SimulatedRheometer::command_start() {
   ++run_number_;
   run_start_mono_ns_ = clock_.mono_ns();
   points_.clear();
+  log_event(run_start_mono_ns_, "start", 0, "");
   slot_cursor_s_ = 0;
   frequency_cursor_ = 0;
   step_cursor_ = 0;
@@ -257,6 +258,8 @@ std::string SimulatedRheometer::command_start() {
 }
 
 std::string SimulatedRheometer::command_abort() {
+  static constexpr const char* names[] = {"IDLE", "RUNNING", "DONE", "ABORTED", "FAULT"};
+  log_event(clock_.mono_ns(), "abort", static_cast<std::int64_t>(points_.size()), names[static_cast<int>(state_)]);
   if (state_ == State::running) finish_run(State::aborted);
   return "OK\n";
 }
@@ -381,6 +384,7 @@ void SimulatedRheometer::advance_to_now() {
     const double window_s = c.acquisition_cycles / frequency_Hz;
     const double mean_T_K = mean_temperature(end_s - window_s, end_s);
     points_.push_back(measure(static_cast<std::int64_t>(points_.size()) + 1, end_s, frequency_Hz, mean_T_K));
+    log_event(run_start_mono_ns_ + static_cast<std::int64_t>(end_s * 1e9), "point", points_.back().index, "");
     run_max_T_K_ = std::max(run_max_T_K_, temperature_at(end_s));
     fire_faults(points_.back().index);
   }
@@ -428,6 +432,8 @@ void SimulatedRheometer::fire_faults(std::int64_t index) {
       ++it;
       continue;
     }
+    static constexpr const char* fault_names[] = {"drop", "stall", "instrument_error", "lose_sample"};
+    log_event(clock_.mono_ns(), "fault_switch", index, fault_names[static_cast<int>(it->kind)]);
     switch (it->kind) {
       case FaultKind::drop: drop_requested_ = true; break;
       case FaultKind::stall:
@@ -449,6 +455,8 @@ void SimulatedRheometer::finish_run(State final_state) {
   idle_temperature_K_ = temperature_at(end_s);
   run_max_T_K_ = std::max(run_max_T_K_, idle_temperature_K_);
   state_ = final_state;
+  static constexpr const char* names[] = {"idle", "running", "done", "aborted", "fault"};
+  log_event(clock_.mono_ns(), names[static_cast<int>(final_state)], static_cast<std::int64_t>(points_.size()), "");
   current_frequency_Hz_ = 0;
   model_.record_heating_history(run_max_T_K_);  // the anneal shows in the *next* heating
 }
@@ -484,6 +492,25 @@ std::chrono::steady_clock::time_point SimulatedRheometer::stalled_until() const 
 void SimulatedRheometer::stall_for_wall_s(double seconds) {
   std::lock_guard lock(mutex_);
   stalled_until_ = std::chrono::steady_clock::now() + std::chrono::nanoseconds(static_cast<std::int64_t>(seconds * 1e9));
+}
+
+void SimulatedRheometer::set_event_log(std::FILE* log) {
+  std::lock_guard lock(mutex_);
+  event_log_ = log;
+  if (event_log_) std::fputs("t_mono_ns,event,run,index,detail\n", event_log_);
+}
+
+void SimulatedRheometer::log_event(std::int64_t mono_ns, std::string_view event, std::int64_t index,
+                                   std::string_view detail) {
+  if (event_log_) fmt::print(event_log_, "{},{},{},{},{}\n", mono_ns, event, run_number_, index, detail);
+}
+
+void SimulatedRheometer::log_exit() {
+  std::lock_guard lock(mutex_);
+  advance_to_now();  // what it measured up to now, asked for or not
+  static constexpr const char* names[] = {"IDLE", "RUNNING", "DONE", "ABORTED", "FAULT"};
+  log_event(clock_.mono_ns(), "exit", static_cast<std::int64_t>(points_.size()), names[static_cast<int>(state_)]);
+  if (event_log_) std::fflush(event_log_);
 }
 
 std::string SimulatedRheometer::state_name() const {

@@ -9,6 +9,7 @@
 // simulator needs no timer thread and runs at any speed.
 #include <chrono>
 #include <cstdint>
+#include <cstdio>
 #include <deque>
 #include <mutex>
 #include <random>
@@ -70,6 +71,13 @@ public:
   std::chrono::steady_clock::time_point stalled_until() const;
   void stall_for_wall_s(double seconds);
 
+  /// Every START, point, end of a run (done, aborted, fault) and fired fault switch as a CSV line
+  /// `t_mono_ns,event,run,index,detail` (docs/rheometer-protocol.md, "Event log"): what the
+  /// instrument measured, for the soak's accounting. The file stays the caller's.
+  void set_event_log(std::FILE* log);
+  /// Brings the run up to now and logs the state the instrument is left in ("exit").
+  void log_exit();
+
   /// For tests and the sim's console.
   std::string state_name() const;
   std::int64_t points_produced() const;
@@ -115,6 +123,7 @@ private:
   void fire_faults(std::int64_t index);
   void finish_run(State final_state);
   double run_seconds() const;
+  void log_event(std::int64_t mono_ns, std::string_view event, std::int64_t index, std::string_view detail);
 
   const Clock& clock_;
   RelaxationModel model_;
@@ -143,6 +152,7 @@ private:
   std::vector<PendingFault> pending_faults_;
   bool drop_requested_ = false;
   std::chrono::steady_clock::time_point stalled_until_{};
+  std::FILE* event_log_ = nullptr;
 };
 
 SampleState parse_sample_state(std::string_view text);  ///< "as-cast"/"AS_CAST"/"hpt"; throws UsageError

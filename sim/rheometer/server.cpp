@@ -220,8 +220,17 @@ std::string RheometerServer::apply_fault_command(const std::string& line) {
   else if (verb == "lose-sample-at") fault.kind = FaultKind::lose_sample;
   else if (verb == "stall-at") fault.kind = FaultKind::stall;
   else throw UsageError(fmt::format("unknown fault '{}' (drop, stall S, error [CODE], lose-sample, offline, online, "
-                                    "drop-at I, error-at I, lose-sample-at I, stall-at I S)", line));
-  fault.at_index = static_cast<std::int64_t>(number("point index"));
+                                    "drop-at I[@RUN], error-at I[@RUN], lose-sample-at I[@RUN], stall-at I[@RUN] S)", line));
+  // "I" fires in the first run that reaches index I; "I@R" only in run R (the R-th START).
+  std::string at;
+  if (!(in >> at)) throw UsageError(fmt::format("fault '{}': missing point index", line));
+  try {
+    const auto run_at = at.find('@');
+    fault.at_index = std::stoll(at.substr(0, run_at));
+    if (run_at != std::string::npos) fault.run_number = std::stoll(at.substr(run_at + 1));
+  } catch (const std::exception&) {
+    throw UsageError(fmt::format("fault '{}': point index '{}' is not I or I@RUN", line, at));
+  }
   if (fault.kind == FaultKind::stall) fault.stall_wall_s = number("seconds");
   instrument_.schedule_fault(fault);
   return fmt::format("{} scheduled at point {}", verb, fault.at_index);

@@ -98,37 +98,4 @@ TEST_CASE("a schedule with errors is refused before any instrument moves, naming
   CHECK(access(db_path.c_str(), F_OK) != 0);  // nothing was opened, nothing recorded
 }
 
-TEST_CASE("the T95 line drops mid-ramp: the run carries on, the gap is recorded, no reading lost or duplicated") {
-  TempDir tmp;
-  const std::string db_path = tmp.path + "/runs.sqlite";
-  // The hold ends near t = 110 s; the 280 -> 340 K ramp at 10 K/min runs until about t = 470 s.
-  auto result = run_process({GLASSLAB_BINARY, "run", kShortProfile, "--sim", "--speed", "60", "--db", db_path, "--quiet",
-                             "--stage-sim-arg=--fault=drop:8@200"},
-                            std::chrono::seconds(120));
-  INFO("stderr: " << result.err);
-  REQUIRE_FALSE(result.timed_out);
-  REQUIRE(result.exit_code == 0);
-  const std::string run_id = last_line(result.out);
-  Db db(db_path);
-  CHECK(db.scalar(fmt::format("SELECT exit_status FROM runs WHERE id = {}", run_id)) == "success");
-  // The driver saw the fault and reconnected; the engine recorded the interval without readings.
-  CHECK(std::stoi(db.scalar(fmt::format("SELECT count(*) FROM events WHERE run_id = {} AND source = 'linkam' "
-                                        "AND kind = 'reconnected'", run_id))) >= 1);
-  const auto gaps = db.rows(fmt::format("SELECT t_mono_ns FROM events WHERE run_id = {} AND kind = 'gap'", run_id));
-  REQUIRE(gaps.size() >= 1);
-  // Every spacing longer than 2.5 polls ends at a reading that a gap event accounts for.
-  const auto long_spacings = db.rows(fmt::format(
-      "SELECT t FROM (SELECT t_mono_ns AS t, t_mono_ns - lag(t_mono_ns) OVER (ORDER BY t_mono_ns) AS d "
-      "FROM stage_readings WHERE run_id = {}) WHERE d > 1250000000",
-      run_id));
-  REQUIRE(long_spacings.size() >= 1);
-  for (const auto& row : long_spacings) {
-    bool accounted = false;
-    for (const auto& gap : gaps) accounted = accounted || gap[0] == row[0];
-    CHECK_MESSAGE(accounted, "reading at t_mono_ns=" << row[0] << " follows an unrecorded gap");
-  }
-  // No duplicates, and the ramp still reached its target after the drop.
-  CHECK(db.scalar(fmt::format("SELECT count(*) - count(DISTINCT t_mono_ns) FROM stage_readings WHERE run_id = {}",
-                              run_id)) == "0");
-  CHECK(std::stod(db.scalar(fmt::format("SELECT max(T_K) FROM stage_readings WHERE run_id = {}", run_id))) > 339.4);
-}
+// The T95 line dropping mid-ramp and the other faults of the stage's line: tests/e2e/faults.

@@ -8,6 +8,7 @@
 
 #include <fmt/format.h>
 
+#include "tests/e2e/faults/fault_run.hpp"
 #include "tests/support/process.hpp"
 #include "tests/support/sqlite_db.hpp"
 
@@ -50,16 +51,18 @@ std::vector<TruthLine> read_truth(const std::string& path) {
 
 struct Outcome {
   glasslab::test::ProcessResult process;
-  std::string run_id, db_path, truth_path;
+  std::string run_id, db_path, truth_path, reply_log;
 };
 
 Outcome run_with_fault(const TempDir& tmp, const std::string& fault) {
   Outcome o;
   o.db_path = tmp.path + "/runs.sqlite";
   o.truth_path = tmp.path + "/truth.csv";
+  o.reply_log = tmp.path + "/replies.csv";
   o.process = run_process({GLASSLAB_BINARY, "run", kHold, "--sim", "--speed", fmt::format("{}", kSpeed), "--db",
                            o.db_path, "--quiet", "--stage-sim-arg=--fault=" + fault,
-                           "--stage-sim-arg=--truth-log=" + o.truth_path, "--stage-sim-arg=--truth-interval=0.05"},
+                           "--stage-sim-arg=--truth-log=" + o.truth_path, "--stage-sim-arg=--truth-interval=0.05",
+                           "--stage-sim-arg=--reply-log=" + o.reply_log},
                           std::chrono::seconds(60));
   o.run_id = last_line(o.process.out);
   return o;
@@ -189,4 +192,8 @@ TEST_CASE("EB1 open circuit ends the run per the policy: interlock recorded, sta
   // The driver's own record of the EB1 change is there too.
   CHECK(db.scalar(fmt::format("SELECT count(*) FROM events WHERE run_id = {} AND kind = 'stage_error'", o.run_id)) == "1");
   CHECK(read_truth(o.truth_path).back().state == "stopped");
+  // Nothing recorded is lost: every reply the T95 sent, the 999.9 degC ones included, is a stored
+  // reading or inside a recorded gap (bench/soak/accounting.py on the simulator's reply log).
+  glasslab::test::FaultRun run{o.process, o.run_id, o.db_path, o.reply_log, ""};
+  glasslab::test::check_stage_accounted(run);
 }

@@ -43,6 +43,7 @@ struct TruthLog {
       if (f.size() < 5) continue;
       mono_ns.push_back(std::stod(f[4]));
       T_K.push_back(std::stod(f[1]));
+      last_state = f[3];
     }
     REQUIRE(mono_ns.size() > 10);
   }
@@ -55,6 +56,7 @@ struct TruthLog {
     return T_K[i - 1] + w * (T_K[i] - T_K[i - 1]);
   }
   std::vector<double> mono_ns, T_K;
+  std::string last_state;  ///< the stage's program state when the simulator stopped
 };
 
 /// "simulator files: DIR" from the run's stdout.
@@ -153,4 +155,6 @@ TEST_CASE("run --sim: the trigger box unplugged mid-ramp stops frames, keeps tho
   CHECK(db.rows(fmt::format("SELECT 1 FROM frames WHERE run_id = {} AND step_index = 2", run_id)).empty());
   CHECK_FALSE(db.rows(fmt::format("SELECT 1 FROM events WHERE run_id = {} AND kind = 'trigger_lost'", run_id)).empty());
   CHECK_FALSE(db.rows(fmt::format("SELECT 1 FROM events WHERE run_id = {} AND kind = 'safe_state'", run_id)).empty());
+  // The stage as its simulator saw it at the end: stopped (the fixture's safe state), not ramping on.
+  CHECK(TruthLog(work_dir_of(result.out) + "/stage_truth.csv").last_state == "stopped");
 }

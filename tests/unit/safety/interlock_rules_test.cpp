@@ -166,3 +166,21 @@ TEST_CASE("limits_from takes the envelope and the interlock keys of [instruments
   CHECK(limits.watchdog_s == 6);
   CHECK(limits.on_cooling_rate_error == CoolingRatePolicy::stop_run);
 }
+
+TEST_CASE("no rate across a line disturbance: a stale reading just before it and a fresh one after say nothing") {
+  // A hold at 250 K, then a stale reply (late past the timeout) stands in for a fresh one: the
+  // readings around the disturbance are 15 K apart within a second, about 150 K/min if fitted together.
+  InterlockRules rules(limits_330K());
+  for (int i = 0; i <= 10; ++i) CHECK_FALSE(rules.evaluate(reading_at(i * 0.5, 250)).trip);
+  CHECK(rules.measured_rate_K_per_min().value() == doctest::Approx(0).epsilon(0.01));
+  rules.restart_rate_window();  // the poller saw the line disturbed before the next reading
+  CHECK_FALSE(rules.measured_rate_K_per_min());
+  CHECK_FALSE(rules.evaluate(reading_at(5.5, 265)).trip);
+  CHECK_FALSE(rules.evaluate(reading_at(6.0, 265)).trip);
+  CHECK_FALSE(rules.measured_rate_K_per_min());  // two readings over 0.5 s: not yet a rate
+  // Without the restart the same readings trip over_rate.
+  InterlockRules unaware(limits_330K());
+  for (int i = 0; i <= 10; ++i) unaware.evaluate(reading_at(i * 0.5, 250));
+  unaware.evaluate(reading_at(5.5, 265));
+  CHECK(unaware.evaluate(reading_at(6.0, 265)).trip);
+}

@@ -202,6 +202,49 @@ TEST_CASE("a frame or frame analysis recorded again replaces its row") {
   CHECK(frames[0].file == "frame_0003.gr");
 }
 
+TEST_CASE("files that matched no trigger each keep a row of their own, numbered -1, -2, ... per run") {
+  test::TempDir dir;
+  const auto path = dir.file("glasslab.sqlite");
+  RunId first = 0, second = 0;
+  {
+    RunStore store(path);
+    first = store.begin_run(test::run_start());
+    FrameRecord frame;
+    frame.index = 0;
+    frame.status = "ok";
+    frame.file = "frame_0000.gr";
+    store.record(frame);
+    for (const char* name : {"stray_a.gr", "stray_b.gr", "stray_c.gr"}) {
+      FrameRecord unmatched;
+      unmatched.index = -1;  // what the XRD runner gives a file that matched no trigger
+      unmatched.status = "unmatched_file";
+      unmatched.file = name;
+      store.record(unmatched);
+    }
+    store.flush();
+    second = store.begin_run(test::run_start());
+    FrameRecord unmatched;
+    unmatched.index = -1;
+    unmatched.status = "unmatched_file";
+    unmatched.file = "other_run.gr";
+    store.record(unmatched);
+  }
+  RunReader reader(path);
+  const auto frames = reader.frames(first);
+  REQUIRE(frames.size() == 4);
+  std::set<std::string> files;
+  std::set<int> indices;
+  for (const auto& f : frames) {
+    files.insert(f.file);
+    indices.insert(f.index);
+  }
+  CHECK(files == std::set<std::string>{"frame_0000.gr", "stray_a.gr", "stray_b.gr", "stray_c.gr"});
+  CHECK(indices == std::set<int>{-3, -2, -1, 0});
+  const auto others = reader.frames(second);
+  REQUIRE(others.size() == 1);
+  CHECK(others[0].index == -1);  // numbered per run
+}
+
 TEST_CASE("recording before begin_run is a usage error") {
   test::TempDir dir;
   RunStore store(dir.file("glasslab.sqlite"));
