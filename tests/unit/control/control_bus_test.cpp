@@ -122,3 +122,36 @@ TEST_CASE("a run whose process is gone, a run without a token and an unknown run
         SubmitVerdict::not_controllable);
   CHECK(submit_control_request(path, 4242, ControlAction::pause, r.token, kCtl).verdict == SubmitVerdict::no_such_run);
 }
+
+TEST_CASE("a resumed run is controlled with the token its resume printed, the first process's token is refused") {
+  test::TempDir dir;
+  const auto path = dir.file("runs.sqlite");
+  RunStore store(path);
+  ManualClock clock;
+  RunControl first_control(store, clock), second_control(store, clock);
+  const RunId run = store.begin_run(test::run_start());
+  const std::string first_token = make_control_token();
+  {
+    ControlBus first(path, run, token_sha256_hex(first_token), first_control, [] { return std::string("{}"); });
+    first.close();
+  }
+  store.end_run(run, RunStop{ExitStatus::failed, "interlock watchdog", 0, 0});
+
+  // `glasslab resume`: the same run id, a new process (here: the same one) and a new token. The
+  // run_control row is replaced (ON CONFLICT), not duplicated, and its state is running again.
+  store.resume_run(run);
+  const std::string second_token = make_control_token();
+  ControlBus second(path, run, token_sha256_hex(second_token), second_control, [] { return std::string("{}"); });
+  CHECK(sql_text(path, "SELECT COUNT(*) FROM run_control") == "1");
+  CHECK(sql_text(path, "SELECT state FROM run_control") == "running");
+  CHECK(sql_text(path, "SELECT token_sha256 FROM run_control") == token_sha256_hex(second_token));
+
+  const auto stale = submit_control_request(path, run, ControlAction::pause, first_token, kCtl);
+  CHECK(stale.verdict == SubmitVerdict::wrong_token);
+  CHECK_FALSE(second_control.state() == ControlState::pause_requested);
+
+  const auto fresh = submit_control_request(path, run, ControlAction::pause, second_token, kCtl);
+  REQUIRE(fresh.verdict == SubmitVerdict::queued);
+  CHECK(wait_for_request(path, fresh.request_id, std::chrono::seconds(5)).status == "accepted");
+  CHECK(second_control.state() == ControlState::pause_requested);
+}
