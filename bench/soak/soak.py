@@ -169,7 +169,9 @@ def dma_fault_args(rng: random.Random, sweeps: int, per_sweep: float) -> list[st
 
 
 class RssSampler(threading.Thread):
-    """VmRSS of one process every `interval_s` of wall time, from /proc/PID/status."""
+    """VmRSS of one process every `interval_s` of wall time, from /proc/PID/status, with its parts:
+    RssAnon (the heap: what a leak grows), RssFile and RssShmem (mapped code and SQLite's WAL index,
+    paged in as they are first touched)."""
 
     def __init__(self, pid: int, interval_s: float = 0.1):
         super().__init__(daemon=True)
@@ -180,9 +182,13 @@ class RssSampler(threading.Thread):
         while not self.stopped.wait(self.interval_s):
             try:
                 with open(f"/proc/{self.pid}/status") as f:
+                    fields = {}
                     for line in f:
-                        if line.startswith("VmRSS:"):
-                            self.samples.append((time.monotonic() - self.started_at, int(line.split()[1])))
+                        key, _, value = line.partition(":")
+                        if key in ("VmRSS", "RssAnon"):
+                            fields[key] = int(value.split()[0])
+                if "VmRSS" in fields:
+                    self.samples.append((time.monotonic() - self.started_at, fields["VmRSS"], fields.get("RssAnon", 0)))
             except (FileNotFoundError, ProcessLookupError):
                 return
 
@@ -330,15 +336,18 @@ def rss_growth(segments, warmup_fraction=0.1, warmup_min_s=2.0, min_samples=40):
         if not seg["rss"]:
             continue
         warmup_s = max(warmup_min_s, warmup_fraction * seg["rss"][-1][0])
-        samples = [kb for t, kb in seg["rss"] if t >= warmup_s]
+        samples = [(kb, anon_kB) for t, kb, anon_kB in seg["rss"] if t >= warmup_s]
         if len(samples) < min_samples:
             continue
         q = len(samples) // 4
-        first, last = statistics.median(samples[:q]), statistics.median(samples[-q:])
-        raw = [kb for t, kb in seg["rss"] if kb > 0]
+        first, last = (statistics.median(kb for kb, _ in part) for part in (samples[:q], samples[-q:]))
+        anon_first, anon_last = (statistics.median(a for _, a in part) for part in (samples[:q], samples[-q:]))
+        raw = [kb for t, kb, _ in seg["rss"] if kb > 0]
         rq = len(raw) // 4
         rows.append({"segment": i, "label": seg["label"], "samples": len(samples), "warmup_s": round(warmup_s, 1),
                      "first_quarter_kB": first, "last_quarter_kB": last, "growth": last / first - 1,
+                     "anon_first_quarter_kB": anon_first, "anon_last_quarter_kB": anon_last,
+                     "anon_growth_kB": anon_last - anon_first,
                      "raw_growth": statistics.median(raw[-rq:]) / statistics.median(raw[:rq]) - 1})
     return rows
 
@@ -407,6 +416,10 @@ def report(night: Night, started: float) -> int:
               f"({worst['first_quarter_kB']:.0f} -> {worst['last_quarter_kB']:.0f} kB, {worst['label']}, "
               f"{worst['samples']} samples after {worst['warmup_s']} s; over all its samples "
               f"{100 * worst['raw_growth']:+.2f} %)")
+        heap = max(rss, key=lambda r: r["anon_growth_kB"])
+        print(f"  of which the heap (RssAnon, a leak's growth), worst process: {heap['anon_growth_kB']:+.0f} kB "
+              f"({heap['anon_first_quarter_kB']:.0f} -> {heap['anon_last_quarter_kB']:.0f} kB, {heap['label']}); "
+              f"the rest is file-backed and shared pages (code, SQLite's WAL index) paged in once")
     for line in unsafe:
         print(f"  UNSAFE: {line}")
     if night.args.json:
