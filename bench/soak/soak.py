@@ -170,8 +170,8 @@ def dma_fault_args(rng: random.Random, sweeps: int, per_sweep: float) -> list[st
 
 class RssSampler(threading.Thread):
     """VmRSS of one process every `interval_s` of wall time, from /proc/PID/status, with its parts:
-    RssAnon (the heap: what a leak grows), RssFile and RssShmem (mapped code and SQLite's WAL index,
-    paged in as they are first touched)."""
+    RssAnon (the heap: what a leak grows), the rest is mostly code (libm, glasslab) paged in the
+    first time it runs, e.g. at the first sweep's fit; docs/reliability.md, "Memory, looked at closer")."""
 
     def __init__(self, pid: int, interval_s: float = 0.1):
         super().__init__(daemon=True)
@@ -419,7 +419,7 @@ def report(night: Night, started: float) -> int:
         heap = max(rss, key=lambda r: r["anon_growth_kB"])
         print(f"  of which the heap (RssAnon, a leak's growth), worst process: {heap['anon_growth_kB']:+.0f} kB "
               f"({heap['anon_first_quarter_kB']:.0f} -> {heap['anon_last_quarter_kB']:.0f} kB, {heap['label']}); "
-              f"the rest is file-backed and shared pages (code, SQLite's WAL index) paged in once")
+              f"the rest is code paged in the first time it runs")
     for line in unsafe:
         print(f"  UNSAFE: {line}")
     if night.args.json:
