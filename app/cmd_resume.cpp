@@ -75,6 +75,8 @@ schedules::Schedule stored_schedule(const acquisition::RunInfo& info) {
 struct StoredEnd {
   std::optional<double> last_stage_K;
   int next_frame_index = 0;
+  int frames = 0, frames_ok = 0;
+  std::int64_t dma_points = 0;
   std::int64_t last_mono_ns = 0;
 };
 
@@ -88,6 +90,16 @@ StoredEnd stored_end(acquisition::RunReader& reader, const acquisition::RunInfo&
   auto frames = db.prepare("SELECT coalesce(max(frame_index) + 1, 0) FROM frames WHERE run_id = ?1");
   frames.bind(1, info.id);
   if (frames.step()) end.next_frame_index = static_cast<int>(frames.column_int(0));
+  auto counts = db.prepare(
+      "SELECT (SELECT count(*) FROM frames WHERE run_id = ?1), "
+      "(SELECT count(*) FROM frames WHERE run_id = ?1 AND status = 'ok'), "
+      "(SELECT count(*) FROM dma_points WHERE run_id = ?1)");
+  counts.bind(1, info.id);
+  if (counts.step()) {
+    end.frames = static_cast<int>(counts.column_int(0));
+    end.frames_ok = static_cast<int>(counts.column_int(1));
+    end.dma_points = counts.column_int(2);
+  }
   auto last = db.prepare(
       "SELECT max(t) FROM (SELECT max(t_mono_ns) AS t FROM stage_readings WHERE run_id = ?1 "
       "UNION ALL SELECT max(t_mono_ns) FROM events WHERE run_id = ?1 "
@@ -119,6 +131,9 @@ int resume_run(ResumeRequest request) {
     const StoredEnd end = stored_end(reader, info);
     resume.last_mono_ns = end.last_mono_ns;
     resume.first_frame_index = end.next_frame_index;
+    resume.stored_frames = end.frames;
+    resume.stored_frames_ok = end.frames_ok;
+    resume.stored_dma_points = end.dma_points;
     // The T95 simulator accepts 77..873.15 K at power-on.
     if (options.simulate && end.last_stage_K) resume.stage_start_K = std::clamp(*end.last_stage_K, 77.0, 873.15);
     options.schedule_path = info.schedule_path;

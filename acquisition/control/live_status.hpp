@@ -68,6 +68,9 @@ public:
   void set_plan(const schedules::Plan& plan);
 
   void on_progress(const RunProgress& progress);
+  /// A resumed run: what the run recorded before this process, so frames and DMA points count
+  /// the run's, not the process's.
+  void count_earlier_records(int frames, int frames_ok, std::int64_t dma_points);
   void on_frame(const FrameRecord& frame);
   void on_frame_analysis(const FrameAnalysis& analysis);
   void on_dma_sweep_start(int sweep_number, int sweep_count, const std::string& name, int step_index);

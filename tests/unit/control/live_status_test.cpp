@@ -83,3 +83,20 @@ TEST_CASE("frames, the last Seq with its temperature, faults and the control sta
   CHECK(j["T_K"] == 500);
   CHECK(j["control_state"] == "pause_requested");
 }
+
+TEST_CASE("a resumed run counts the frames and DMA points its earlier processes recorded") {
+  ManualClock clock;
+  LiveStatusBoard board(clock);
+  board.count_earlier_records(12, 11, 340);
+  FrameRecord frame;
+  frame.index = 12;  // frames number on after the last stored index
+  frame.status = "ok";
+  board.on_frame(frame);
+  DmaPoint point;
+  point.frequency_Hz = 3;
+  board.on_dma_point(point);
+  const LiveStatus s = board.snapshot();
+  CHECK(s.frames == 13);
+  CHECK(s.frames_ok == 12);
+  CHECK(s.dma_points == 341);
+}
