@@ -4,9 +4,13 @@ find_package(doctest REQUIRED)
 include(doctest)
 
 function(glasslab_add_test name)
-  cmake_parse_arguments(T "" "TIMEOUT" "SOURCES;LIBS;LABELS" ${ARGN})
+  cmake_parse_arguments(T "RUN_SERIAL" "TIMEOUT" "SOURCES;LIBS;LABELS" ${ARGN})
   if(NOT T_TIMEOUT)
     set(T_TIMEOUT 120)
+  endif()
+  set(serial FALSE)
+  if(T_RUN_SERIAL)  # for a test whose claim is about timing on an otherwise quiet host
+    set(serial TRUE)
   endif()
   add_executable(${name} ${T_SOURCES})
   target_link_libraries(${name} PRIVATE glasslab_doctest_main ${T_LIBS})
@@ -20,7 +24,7 @@ function(glasslab_add_test name)
   endif()
   doctest_discover_tests(${name}
     TEST_PREFIX "${name}: "
-    PROPERTIES LABELS "${T_LABELS}" TIMEOUT ${T_TIMEOUT})
+    PROPERTIES LABELS "${T_LABELS}" TIMEOUT ${T_TIMEOUT} RUN_SERIAL ${serial})
 endfunction()
 
 # glasslab_add_library(name DIR dir LIBS ...): one library per folder, built from every .cpp in

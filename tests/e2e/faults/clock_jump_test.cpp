@@ -77,5 +77,7 @@ TEST_CASE("fault matrix: clock jump of the wall clock: monotonic times stay mono
   CHECK(db.scalar("SELECT count(DISTINCT s.t_utc_ns - s.t_mono_ns) FROM (SELECT t_utc_ns, t_mono_ns FROM stage_readings "
                   "WHERE run_id = 1 UNION ALL SELECT t_utc_ns, t_mono_ns FROM events WHERE run_id = 1) s") == "1");
   // No interlock, no gap: the watchdog and the poller run on the monotonic clock.
+  INFO("events: " << db.scalar("SELECT group_concat(kind || ': ' || message, ' | ') FROM events WHERE run_id = 1 AND "
+                               "kind IN ('interlock', 'gap', 'poll_late')"));
   CHECK(db.scalar("SELECT count(*) FROM events WHERE run_id = 1 AND kind IN ('interlock', 'gap', 'poll_late')") == "0");
 }
