@@ -163,9 +163,40 @@ TEST_CASE("an isothermal step becomes STEPS with its soak, durations are estimat
   const SweepSpec spec = sweep_from_step(step, 4);
   CHECK(spec.configuration.geometry.shape == rheometer::Geometry::Shape::three_point_bending);
   CHECK(std::get<rheometer::TemperatureSteps>(spec.configuration.temperature).soak_s == 60);
-  // Two soaks, two sweeps of (0.5 + 3/1) + (0.5 + 3/10) s, one 20 K travel at 20 K/min.
-  CHECK(expected_duration_s(spec.configuration) == doctest::Approx(2 * 60 + 2 * 4.3 + 60));
+  // Two soaks, two sweeps of (0.5 + 3/1) + (0.5 + 3/10) s, one 20 K travel at 20 K/min (the
+  // default approach rate); from an oven at 250 K, 50 K more at 20 K/min before the first soak.
+  CHECK(spec.configuration.approach_rate_K_per_min == 20);
+  CHECK(expected_duration_s(spec.configuration, 300) == doctest::Approx(2 * 60 + 2 * 4.3 + 60));
+  CHECK(expected_duration_s(spec.configuration, 250) == doctest::Approx(2 * 60 + 2 * 4.3 + 60 + 150));
   CHECK(spec.name.find("step 5 dma_isothermal bending") == 0);
   CHECK(service_sample_state("hpt_ln2_stored_ln2") == "HPT");
   CHECK(service_sample_state("as_cast") == "AS_CAST");
+}
+
+TEST_CASE("a schedule's sweeps carry its oven approach rate, a ramp's expected time counts the approach") {
+  schedules::Schedule schedule;
+  schedule.sample.name = "bar";
+  schedule.sample.state = "as_cast";
+  schedules::RheometerConfig rheometer;
+  rheometer.approach_rate_K_per_min = 30;
+  schedule.instruments.rheometer = rheometer;
+  schedules::DmaRampStep ramp;
+  ramp.from_K = 123.15;
+  ramp.to_K = 873.15;
+  ramp.rate_K_per_min = 6;
+  ramp.frequencies_Hz = {1};
+  ramp.delay_cycles = 1;
+  ramp.acquisition_cycles = 1;
+  schedules::Step step;
+  step.label = "cold start";
+  step.body = ramp;
+  schedule.steps = {step};
+  const auto sweeps = sweeps_from_schedule(schedule);
+  REQUIRE(sweeps.size() == 1);
+  CHECK(sweeps[0].configuration.approach_rate_K_per_min == 30);
+  CHECK(sweeps[0].name == "step 1 cold start");
+  CHECK(sweeps[0].sample_state == "as_cast");
+  // After a sweep that ended at 873.15 K: 750 K down at 30 K/min, 750 K up at 6 K/min, one point.
+  CHECK(expected_duration_s(sweeps[0].configuration, 873.15) == doctest::Approx(25 * 60 + 125 * 60 + 2.5));
+  CHECK(expected_duration_s(sweeps[0].configuration, 123.15) == doctest::Approx(125 * 60 + 2.5));
 }
