@@ -5,6 +5,7 @@
 #include <cmath>
 #include <sstream>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "core/clock.hpp"
@@ -183,15 +184,11 @@ double first_point_time_s(SimulatedRheometer& sim) {
 TEST_CASE("APPROACH: 0.1 to 50 K/min, refused while running, 20 K/min again after *RST") {
   ManualClock clock;
   SimulatedRheometer sim(clock, SampleState::as_cast, 11);
-  CHECK(sim.handle_line("APPROACH 0.1") == "OK\n");
-  CHECK(sim.handle_line("approach 50") == "OK\n");
-  CHECK(sim.handle_line("APPROACH 0.05").rfind("ERR -222,", 0) == 0);
-  CHECK(sim.handle_line("APPROACH 50.5").rfind("ERR -222,", 0) == 0);
-  CHECK(sim.handle_line("APPROACH -20").rfind("ERR -222,", 0) == 0);
-  CHECK(sim.handle_line("APPROACH fast").rfind("ERR -104,", 0) == 0);
-  CHECK(sim.handle_line("APPROACH nan").rfind("ERR -104,", 0) == 0);
-  CHECK(sim.handle_line("APPROACH").rfind("ERR -109,", 0) == 0);
-  CHECK(sim.handle_line("APPROACH 10,20").rfind("ERR -108,", 0) == 0);
+  const std::pair<const char*, const char*> replies[] = {
+      {"APPROACH 0.1", "OK"},         {"approach 50", "OK"},          {"APPROACH 0.05", "ERR -222,"},
+      {"APPROACH 50.5", "ERR -222,"}, {"APPROACH -20", "ERR -222,"},  {"APPROACH fast", "ERR -104,"},
+      {"APPROACH nan", "ERR -104,"},  {"APPROACH", "ERR -109,"},      {"APPROACH 10,20", "ERR -108,"}};
+  for (const auto& [line, reply] : replies) CHECK_MESSAGE(sim.handle_line(line).rfind(reply, 0) == 0, line);
   // The last accepted value (50 K/min) holds: 145.15 K from room temperature takes 174.18 s.
   configure_ramp(sim, "1", "150,160,10");
   REQUIRE(sim.handle_line("START") == "OK\n");
