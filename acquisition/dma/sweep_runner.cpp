@@ -13,7 +13,8 @@ namespace {
 // The service's per-point settling (docs/rheometer-protocol.md, "Timing").
 constexpr double settle_per_point_s = 0.5;
 
-double minutes_at(double delta_K, double rate_K_per_min) { return std::abs(delta_K) / rate_K_per_min * 60.0; }
+/// Seconds to move delta_K at rate_K_per_min.
+double travel_s(double delta_K, double rate_K_per_min) { return std::abs(delta_K) / rate_K_per_min * 60.0; }
 
 rheometer::Mode to_mode(schedules::DmaMode mode) {
   return mode == schedules::DmaMode::torsion ? rheometer::Mode::torsion : rheometer::Mode::bending;
@@ -112,12 +113,12 @@ double expected_duration_s(const rheometer::SweepConfiguration& c, double oven_K
   double sweep_s = 0;
   for (double f : c.frequencies_Hz) sweep_s += settle_per_point_s + (c.delay_cycles + c.acquisition_cycles) / f;
   if (const auto* ramp = std::get_if<rheometer::TemperatureRamp>(&c.temperature))
-    return minutes_at(ramp->from_K - oven_K, c.approach_rate_K_per_min) +
-           minutes_at(ramp->to_K - ramp->from_K, ramp->rate_K_per_min) + sweep_s;
+    return travel_s(ramp->from_K - oven_K, c.approach_rate_K_per_min) +
+           travel_s(ramp->to_K - ramp->from_K, ramp->rate_K_per_min) + sweep_s;
   const auto& steps = std::get<rheometer::TemperatureSteps>(c.temperature);
   double total = 0;
   for (double T_K : steps.temperatures_K) {
-    total += minutes_at(T_K - oven_K, c.approach_rate_K_per_min) + steps.soak_s + sweep_s;
+    total += travel_s(T_K - oven_K, c.approach_rate_K_per_min) + steps.soak_s + sweep_s;
     oven_K = T_K;
   }
   return total;
