@@ -33,26 +33,6 @@ namespace {
 
 namespace dma = acquisition::dma;
 
-/// The sweeps of the schedule in step order; a step without its own sample label or state
-/// measures the schedule's [sample].
-std::vector<dma::SweepSpec> sweeps_from_schedule(const schedules::Schedule& schedule) {
-  std::vector<dma::SweepSpec> sweeps;
-  for (std::size_t i = 0; i < schedule.steps.size(); ++i) {
-    const auto& step = schedule.steps[i];
-    const int index = static_cast<int>(i);
-    std::optional<dma::SweepSpec> spec;
-    if (const auto* ramp = std::get_if<schedules::DmaRampStep>(&step.body)) spec = dma::sweep_from_step(*ramp, index);
-    else if (const auto* iso = std::get_if<schedules::DmaIsothermalStep>(&step.body))
-      spec = dma::sweep_from_step(*iso, index);
-    if (!spec) continue;
-    if (!step.label.empty()) spec->name = fmt::format("step {} {}", index + 1, step.label);
-    if (spec->sample_label.empty()) spec->sample_label = schedule.sample.name;
-    if (spec->sample_state.empty()) spec->sample_state = schedule.sample.state;
-    sweeps.push_back(std::move(*spec));
-  }
-  return sweeps;
-}
-
 /// `glasslab sim rheometer --sample-state` knows the two structural families only.
 std::string simulator_sample_state(const std::string& schedule_state) {
   return schedule_state.rfind("hpt", 0) == 0 ? "hpt" : "as-cast";
@@ -77,7 +57,7 @@ nlohmann::json summary_json(const dma::QueueSummary& s) {
 class DmaPartImpl final : public DmaPart {
 public:
   DmaPartImpl(const schedules::Schedule& schedule, const RunOptions& options, std::int64_t clock_origin_ns)
-      : sweeps_(sweeps_from_schedule(schedule)) {
+      : sweeps_(dma::sweeps_from_schedule(schedule)) {
     if (options.resume) resume_from(*options.resume);
     config_ = schedule.instruments.rheometer.value_or(schedules::RheometerConfig{});
     if (options.simulate) {

@@ -126,7 +126,8 @@ struct RheometerEnvelope {
 struct RheometerConfig {
   std::string connection = "tcp:127.0.0.1:5025";
   RheometerEnvelope envelope;
-  /// How fast the oven is taken to a sweep's start temperature (plan estimate only).
+  /// How fast the oven is taken to a sweep's first temperature and between isothermal steps: sent
+  /// to the instrument (APPROACH, docs/rheometer-protocol.md) and counted by the plan.
   double approach_rate_K_per_min = 20;
 };
 

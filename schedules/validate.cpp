@@ -171,8 +171,23 @@ private:
         error("instruments.rheometer.envelope.max_K", fmt::format("must be above min_K = {} K", r.envelope.min_K),
               num(r.envelope.max_K));
       positive("instruments.rheometer.envelope.max_rate_K_per_min", r.envelope.max_rate_K_per_min);
-      positive("instruments.rheometer.approach_rate_K_per_min", r.approach_rate_K_per_min);
+      check_oven_approach_rate(r);
     }
+  }
+
+  // The rate is sent to the instrument (APPROACH, docs/rheometer-protocol.md), which takes
+  // 0.1..50 K/min: a rate outside would have every sweep of the night refused.
+  void check_oven_approach_rate(const RheometerConfig& r) {
+    const std::string path = "instruments.rheometer.approach_rate_K_per_min";
+    constexpr double service_min = 0.1, service_max = 50;
+    const double rate = r.approach_rate_K_per_min;
+    if (!(rate >= service_min && rate <= service_max))
+      error(path, fmt::format("outside the rheometer service's APPROACH range {}..{} K/min", service_min, service_max),
+            num(rate));
+    else if (rate > r.envelope.max_rate_K_per_min)
+      error(path,
+            fmt::format("above the rheometer envelope: max_rate_K_per_min = {} K/min", r.envelope.max_rate_K_per_min),
+            num(rate));
   }
 
   // ---- stage steps -------------------------------------------------------------------------

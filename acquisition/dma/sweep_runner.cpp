@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <optional>
 
 #include <fmt/format.h>
 
@@ -9,9 +10,11 @@ namespace glasslab::acquisition::dma {
 
 namespace {
 
-// The service's per-point settling and the STEPS travel rate (docs/rheometer-protocol.md, "Timing").
+// The service's per-point settling (docs/rheometer-protocol.md, "Timing").
 constexpr double settle_per_point_s = 0.5;
-constexpr double step_travel_K_per_min = 20.0;
+
+/// Seconds to move delta_K at rate_K_per_min.
+double travel_s(double delta_K, double rate_K_per_min) { return std::abs(delta_K) / rate_K_per_min * 60.0; }
 
 rheometer::Mode to_mode(schedules::DmaMode mode) {
   return mode == schedules::DmaMode::torsion ? rheometer::Mode::torsion : rheometer::Mode::bending;
@@ -86,16 +89,37 @@ SweepSpec sweep_from_step(const schedules::DmaIsothermalStep& step, int step_ind
   return spec;
 }
 
-double expected_duration_s(const rheometer::SweepConfiguration& c) {
+std::vector<SweepSpec> sweeps_from_schedule(const schedules::Schedule& schedule) {
+  const double approach_rate_K_per_min =
+      schedule.instruments.rheometer.value_or(schedules::RheometerConfig{}).approach_rate_K_per_min;
+  std::vector<SweepSpec> sweeps;
+  for (std::size_t i = 0; i < schedule.steps.size(); ++i) {
+    const auto& step = schedule.steps[i];
+    const int index = static_cast<int>(i);
+    std::optional<SweepSpec> spec;
+    if (const auto* ramp = std::get_if<schedules::DmaRampStep>(&step.body)) spec = sweep_from_step(*ramp, index);
+    else if (const auto* iso = std::get_if<schedules::DmaIsothermalStep>(&step.body)) spec = sweep_from_step(*iso, index);
+    if (!spec) continue;
+    spec->configuration.approach_rate_K_per_min = approach_rate_K_per_min;
+    if (!step.label.empty()) spec->name = fmt::format("step {} {}", index + 1, step.label);
+    if (spec->sample_label.empty()) spec->sample_label = schedule.sample.name;
+    if (spec->sample_state.empty()) spec->sample_state = schedule.sample.state;
+    sweeps.push_back(std::move(*spec));
+  }
+  return sweeps;
+}
+
+double expected_duration_s(const rheometer::SweepConfiguration& c, double oven_K) {
   double sweep_s = 0;
   for (double f : c.frequencies_Hz) sweep_s += settle_per_point_s + (c.delay_cycles + c.acquisition_cycles) / f;
   if (const auto* ramp = std::get_if<rheometer::TemperatureRamp>(&c.temperature))
-    return std::abs(ramp->to_K - ramp->from_K) / (ramp->rate_K_per_min / 60.0) + sweep_s;
+    return travel_s(ramp->from_K - oven_K, c.approach_rate_K_per_min) +
+           travel_s(ramp->to_K - ramp->from_K, ramp->rate_K_per_min) + sweep_s;
   const auto& steps = std::get<rheometer::TemperatureSteps>(c.temperature);
   double total = 0;
-  for (std::size_t i = 0; i < steps.temperatures_K.size(); ++i) {
-    total += steps.soak_s + sweep_s;
-    if (i > 0) total += std::abs(steps.temperatures_K[i] - steps.temperatures_K[i - 1]) / (step_travel_K_per_min / 60.0);
+  for (double T_K : steps.temperatures_K) {
+    total += travel_s(T_K - oven_K, c.approach_rate_K_per_min) + steps.soak_s + sweep_s;
+    oven_K = T_K;
   }
   return total;
 }
@@ -145,9 +169,19 @@ bool DmaSweepRunner::sample_collapsed(const std::vector<rheometer::DataPoint>& p
   return false;
 }
 
-void DmaSweepRunner::poll_until_finished(const SweepSpec& spec, SweepOutcome& outcome,
+/// Records the sweep's start with the time it should take from where the oven is now (STATUS?:
+/// where the last sweep left it, so the approach starts there). Returns that time.
+double DmaSweepRunner::announce(const SweepSpec& spec) {
+  const double oven_K = client_.status().T_K;
+  const double expected_s = expected_duration_s(spec.configuration, oven_K);
+  event(EventLevel::info, "sweep_start",
+        fmt::format("{}: expected {:.0f} s of experiment time (oven at {:.2f} K, approach at {} K/min)", spec.name,
+                    expected_s, oven_K, spec.configuration.approach_rate_K_per_min));
+  return expected_s;
+}
+
+void DmaSweepRunner::poll_until_finished(const SweepSpec& spec, double expected_s, SweepOutcome& outcome,
                                          const std::function<bool()>& abort_requested) {
-  const double expected_s = expected_duration_s(spec.configuration);
   const std::int64_t start_mono_ns = clock_.mono_ns();
   const std::int64_t deadline_ns =
       start_mono_ns + static_cast<std::int64_t>((expected_s * options_.timeout_factor + options_.timeout_margin_s) * 1e9);
@@ -205,12 +239,13 @@ SweepOutcome DmaSweepRunner::run(const SweepSpec& spec, const std::function<bool
   collapsed_in_a_row_ = 0;
   const int reconnects_before = client_.reconnect_count();
   const std::int64_t begin_ns = clock_.mono_ns();
-  event(EventLevel::info, "sweep_start",
-        fmt::format("{}: expected {:.0f} s of experiment time", spec.name, expected_duration_s(spec.configuration)));
+  bool announced = false;
   try {
+    const double expected_s = announce(spec);
+    announced = true;
     client_.configure(spec.configuration);
     client_.start();
-    poll_until_finished(spec, outcome, abort_requested);
+    poll_until_finished(spec, expected_s, outcome, abort_requested);
   } catch (const SweepFailure& failure) {
     outcome.status = SweepStatus::failed;
     outcome.failure_kind = failure.kind;
@@ -228,6 +263,10 @@ SweepOutcome DmaSweepRunner::run(const SweepSpec& spec, const std::function<bool
     outcome.failure_kind = e.category() == ErrorCategory::protocol ? "protocol" : "device";
     outcome.reason = e.what();
   }
+  // Every sweep has its start event, also one whose instrument never answered (the fit of the
+  // sweep pairs the start with the end).
+  if (!announced) event(EventLevel::info, "sweep_start", fmt::format("{}: expected ? s of experiment time (no "
+                                                                     "answer from the rheometer)", spec.name));
   leave_safe(spec);
   outcome.duration_s = (clock_.mono_ns() - begin_ns) * 1e-9;
   outcome.reconnects = client_.reconnect_count() - reconnects_before;

@@ -7,6 +7,7 @@
 #include <cstdint>
 #include <functional>
 #include <string>
+#include <vector>
 
 #include "acquisition/recorder.hpp"
 #include "core/clock.hpp"
@@ -29,8 +30,14 @@ struct SweepSpec {
 rheometer::Geometry default_geometry(schedules::DmaMode mode);
 SweepSpec sweep_from_step(const schedules::DmaRampStep& step, int step_index, std::string name = {});
 SweepSpec sweep_from_step(const schedules::DmaIsothermalStep& step, int step_index, std::string name = {});
-/// Experiment seconds the instrument needs for the configuration (docs: "Timing").
-double expected_duration_s(const rheometer::SweepConfiguration& configuration);
+/// The sweeps of a schedule in step order, with its [instruments.rheometer] oven approach rate, so
+/// that the instrument approaches as the plan counts. A step without its own sample label or
+/// state measures the schedule's [sample]; a step's label names its sweep.
+std::vector<SweepSpec> sweeps_from_schedule(const schedules::Schedule& schedule);
+/// Experiment seconds the instrument needs for the configuration when its oven is at oven_K at
+/// START (docs/rheometer-protocol.md, "Timing"): the approach to the first temperature, then the
+/// program, plus one frequency sweep for the point in progress when a ramp ends.
+double expected_duration_s(const rheometer::SweepConfiguration& configuration, double oven_K);
 
 struct SweepOptions {
   double poll_interval_s = 5.0;        ///< experiment seconds between DATA? polls
@@ -69,7 +76,9 @@ private:
   void record_points(const SweepSpec& spec, const std::vector<rheometer::DataPoint>& points, std::int64_t start_mono_ns,
                      SweepOutcome& outcome);
   bool sample_collapsed(const std::vector<rheometer::DataPoint>& points);
-  void poll_until_finished(const SweepSpec& spec, SweepOutcome& outcome, const std::function<bool()>& abort_requested);
+  double announce(const SweepSpec& spec);
+  void poll_until_finished(const SweepSpec& spec, double expected_s, SweepOutcome& outcome,
+                           const std::function<bool()>& abort_requested);
   void leave_safe(const SweepSpec& spec) noexcept;
 
   rheometer::RheometerClient& client_;

@@ -103,6 +103,7 @@ std::vector<std::string> encode_configuration(const SweepConfiguration& c) {
   lines.push_back(fmt::format("FORCE {}\n", format_number(c.static_force_N)));
   lines.push_back(fmt::format("FREQ {}\n", join_numbers(c.frequencies_Hz)));
   lines.push_back(fmt::format("CYCLES {},{}\n", c.delay_cycles, c.acquisition_cycles));
+  lines.push_back(fmt::format("APPROACH {}\n", format_number(c.approach_rate_K_per_min)));
   if (const auto* ramp = std::get_if<TemperatureRamp>(&c.temperature)) {
     lines.push_back(fmt::format("RAMP {},{},{}\n", format_number(ramp->from_K), format_number(ramp->to_K),
                                 format_number(ramp->rate_K_per_min)));

@@ -38,7 +38,7 @@ struct TemperatureSteps {
   double soak_s = 0;
 };
 
-/// Everything a sweep needs, sent as MODE, GEOM, STRAIN, FORCE, FREQ, CYCLES, RAMP|STEPS.
+/// Everything a sweep needs, sent as MODE, GEOM, STRAIN, FORCE, FREQ, CYCLES, APPROACH, RAMP|STEPS.
 struct SweepConfiguration {
   Mode mode = Mode::torsion;
   Geometry geometry;
@@ -47,6 +47,9 @@ struct SweepConfiguration {
   std::vector<double> frequencies_Hz;
   int delay_cycles = 1;
   int acquisition_cycles = 3;
+  /// How fast the oven goes from where it is to the first temperature, and between steps
+  /// (APPROACH; the service's default after *RST is 20 K/min).
+  double approach_rate_K_per_min = 20;
   std::variant<TemperatureRamp, TemperatureSteps> temperature;
 };
 

@@ -116,14 +116,15 @@ std::string SimulatedRheometer::handle_line(std::string_view raw) {
 std::string SimulatedRheometer::dispatch(const std::string& header, const std::vector<std::string>& params) {
   const bool configuration_command = header == "MODE" || header == "GEOM" || header == "STRAIN" ||
                                      header == "FORCE" || header == "FREQ" || header == "CYCLES" ||
-                                     header == "RAMP" || header == "STEPS" || header == "SAMPLE";
+                                     header == "RAMP" || header == "STEPS" || header == "APPROACH" ||
+                                     header == "SAMPLE";
   if (configuration_command && state_ == State::running)
     throw CommandFailure{-221, "Settings conflict: running"};
   if (header == "*IDN?") return expect_count(params, 0, 0), std::string("glasslab,DHR-3 SIM,SIM0001,1.0\n");
   if (header == "*RST") {
     expect_count(params, 0, 0);
     if (state_ == State::running) finish_run(State::aborted);
-    config_ = Configuration{};
+    config_ = Configuration{};  // APPROACH back to 20 K/min; the oven stays where it is
     error_queue_.clear();
     return "OK\n";
   }
@@ -143,6 +144,7 @@ std::string SimulatedRheometer::dispatch(const std::string& header, const std::v
   if (header == "CYCLES") return command_cycles(params);
   if (header == "RAMP") return command_ramp(params);
   if (header == "STEPS") return command_steps(params);
+  if (header == "APPROACH") return command_approach(params);
   if (header == "START") return expect_count(params, 0, 0), command_start();
   if (header == "ABORT") return expect_count(params, 0, 0), command_abort();
   if (header == "STATUS?") return expect_count(params, 0, 0), query_status();
@@ -224,6 +226,12 @@ std::string SimulatedRheometer::command_steps(const std::vector<std::string>& pa
   return "OK\n";
 }
 
+std::string SimulatedRheometer::command_approach(const std::vector<std::string>& params) {
+  expect_count(params, 1, 1);
+  config_.approach_K_per_min = number_in(params[0], 0.1, 50, "approach K/min");
+  return "OK\n";
+}
+
 std::string SimulatedRheometer::command_start() {
   if (state_ == State::running) throw CommandFailure{-221, "Settings conflict: running"};
   if (config_.frequencies_Hz.empty()) throw CommandFailure{-221, "Settings conflict: no frequencies (FREQ)"};
@@ -234,27 +242,43 @@ std::string SimulatedRheometer::command_start() {
   run_start_mono_ns_ = clock_.mono_ns();
   points_.clear();
   log_event(run_start_mono_ns_, "start", 0, "");
-  slot_cursor_s_ = 0;
   frequency_cursor_ = 0;
   step_cursor_ = 0;
   const auto& c = run_config_;
   double sweep_s = 0;
   for (double f : c.frequencies_Hz) sweep_s += settle_per_point_s + (c.delay_cycles + c.acquisition_cycles) / f;
-  if (c.program == ProgramKind::ramp) {
-    program_end_s_ = std::abs(c.to_K - c.from_K) / (c.rate_K_per_min / 60.0);
-    run_max_T_K_ = c.from_K;
-  } else {
-    step_sweep_start_s_.clear();
-    double t = c.soak_s;
-    for (std::size_t i = 0; i < c.step_temperatures_K.size(); ++i) {
-      if (i > 0) t += sweep_s + std::abs(c.step_temperatures_K[i] - c.step_temperatures_K[i - 1]) /
-                                    (step_travel_K_per_min / 60.0) + c.soak_s;
-      step_sweep_start_s_.push_back(t);
-    }
-    program_end_s_ = t + sweep_s;
-    run_max_T_K_ = c.step_temperatures_K.front();
-  }
+  plan_program(sweep_s);
+  slot_cursor_s_ = approach_end_s_;  // no point while the oven approaches
+  // The history counts from the program's first temperature: a bar mounted for this run never
+  // saw where the previous run left the oven.
+  run_max_T_K_ = program_[1].T_K;
   return "OK\n";
+}
+
+void SimulatedRheometer::plan_program(double sweep_s) {
+  const auto& c = run_config_;
+  const double approach_K_per_s = c.approach_K_per_min / 60.0;
+  program_.assign(1, {0.0, oven_K_});
+  auto move_to = [&](double T_K, double K_per_s) {
+    const ProgramCorner& last = program_.back();
+    program_.push_back({last.t_s + std::abs(T_K - last.T_K) / K_per_s, T_K});
+  };
+  auto hold_for = [&](double seconds) { program_.push_back({program_.back().t_s + seconds, program_.back().T_K}); };
+  step_sweep_start_s_.clear();
+  if (c.program == ProgramKind::ramp) {
+    move_to(c.from_K, approach_K_per_s);
+    approach_end_s_ = program_.back().t_s;
+    move_to(c.to_K, c.rate_K_per_min / 60.0);
+  } else {
+    for (std::size_t i = 0; i < c.step_temperatures_K.size(); ++i) {
+      move_to(c.step_temperatures_K[i], approach_K_per_s);
+      if (i == 0) approach_end_s_ = program_.back().t_s;
+      hold_for(c.soak_s);
+      step_sweep_start_s_.push_back(program_.back().t_s);
+      hold_for(sweep_s);
+    }
+  }
+  program_end_s_ = program_.back().t_s;
 }
 
 std::string SimulatedRheometer::command_abort() {
@@ -267,7 +291,7 @@ std::string SimulatedRheometer::command_abort() {
 std::string SimulatedRheometer::query_status() {
   static constexpr const char* names[] = {"IDLE", "RUNNING", "DONE", "ABORTED", "FAULT"};
   const bool running = state_ == State::running;
-  const double T_K = running ? temperature_at(run_seconds()) : idle_temperature_K_;
+  const double T_K = running ? temperature_at(run_seconds()) : oven_K_;
   return fmt::format("{},{},{},{},{}\n", names[static_cast<int>(state_)], fmt_real(T_K),
                      points_.size(), fmt_real(running ? current_frequency_Hz_ : 0.0), run_number_);
 }
@@ -311,25 +335,15 @@ double SimulatedRheometer::run_seconds() const {
 }
 
 double SimulatedRheometer::temperature_at(double t_s) const {
-  const auto& c = run_config_;
-  if (c.program == ProgramKind::ramp) {
-    const double direction = c.to_K > c.from_K ? 1.0 : -1.0;
-    return c.from_K + direction * (c.rate_K_per_min / 60.0) * std::clamp(t_s, 0.0, program_end_s_);
+  // program_ is piecewise linear and its corners are in time order; before the first and after
+  // the last corner the oven holds.
+  if (t_s <= program_.front().t_s) return program_.front().T_K;
+  for (std::size_t i = 1; i < program_.size(); ++i) {
+    const ProgramCorner& a = program_[i - 1];
+    const ProgramCorner& b = program_[i];
+    if (t_s < b.t_s) return a.T_K + (b.T_K - a.T_K) * (t_s - a.t_s) / (b.t_s - a.t_s);
   }
-  // Steps: hold T_i until the sweep at step i ends, then travel to T_{i+1} at 20 K/min.
-  const auto& temps = c.step_temperatures_K;
-  for (std::size_t i = 0; i < temps.size(); ++i) {
-    const double travel_start = (i + 1 < temps.size()) ? step_sweep_start_s_[i + 1] - c.soak_s -
-                                                             std::abs(temps[i + 1] - temps[i]) / (step_travel_K_per_min / 60.0)
-                                                       : program_end_s_;
-    if (t_s <= travel_start || i + 1 == temps.size()) return temps[i];
-    const double arrive = step_sweep_start_s_[i + 1] - c.soak_s;
-    if (t_s < arrive) {
-      const double direction = temps[i + 1] > temps[i] ? 1.0 : -1.0;
-      return temps[i] + direction * (step_travel_K_per_min / 60.0) * (t_s - travel_start);
-    }
-  }
-  return temps.back();
+  return program_.back().T_K;
 }
 
 double SimulatedRheometer::mean_temperature(double from_s, double to_s) const {
@@ -378,7 +392,8 @@ void SimulatedRheometer::advance_to_now() {
       slot_cursor_s_ = saved_cursor;
       frequency_cursor_ = saved_frequency;
       step_cursor_ = saved_step;
-      current_frequency_Hz_ = frequency_Hz;
+      // No oscillation while the oven approaches, travels or soaks: f is 0 until the point starts.
+      current_frequency_Hz_ = now_s >= start_s ? frequency_Hz : 0.0;
       return;
     }
     const double window_s = c.acquisition_cycles / frequency_Hz;
@@ -386,7 +401,7 @@ void SimulatedRheometer::advance_to_now() {
     points_.push_back(measure(static_cast<std::int64_t>(points_.size()) + 1, end_s, frequency_Hz, mean_T_K));
     log_event(run_start_mono_ns_ + static_cast<std::int64_t>(end_s * 1e9), "point", points_.back().index, "");
     run_max_T_K_ = std::max(run_max_T_K_, temperature_at(end_s));
-    fire_faults(points_.back().index);
+    fire_faults(points_.back().index, end_s);
   }
 }
 
@@ -426,7 +441,7 @@ SimPoint SimulatedRheometer::measure(std::int64_t index, double end_s, double fr
   return p;
 }
 
-void SimulatedRheometer::fire_faults(std::int64_t index) {
+void SimulatedRheometer::fire_faults(std::int64_t index, double point_end_s) {
   for (auto it = pending_faults_.begin(); it != pending_faults_.end();) {
     if (it->at_index != index || (it->run_number != 0 && it->run_number != run_number_)) {
       ++it;
@@ -443,17 +458,17 @@ void SimulatedRheometer::fire_faults(std::int64_t index) {
       case FaultKind::lose_sample: sample_lost_ = true; break;
       case FaultKind::instrument_error:
         error_reply(it->error_code, it->error_code == 302 ? "Temperature control fault" : "Drive overload");
-        finish_run(State::fault);
+        finish_run(State::fault, point_end_s);  // the oven stopped with that point, not at the next command
         break;
     }
     it = pending_faults_.erase(it);
   }
 }
 
-void SimulatedRheometer::finish_run(State final_state) {
-  const double end_s = std::min(run_seconds(), program_end_s_);
-  idle_temperature_K_ = temperature_at(end_s);
-  run_max_T_K_ = std::max(run_max_T_K_, idle_temperature_K_);
+void SimulatedRheometer::finish_run(State final_state, std::optional<double> at_s) {
+  const double end_s = std::min(at_s.value_or(run_seconds()), program_end_s_);
+  oven_K_ = temperature_at(end_s);  // the oven holds here until the next run moves it
+  if (end_s >= approach_end_s_) run_max_T_K_ = std::max(run_max_T_K_, oven_K_);
   state_ = final_state;
   static constexpr const char* names[] = {"idle", "running", "done", "aborted", "fault"};
   log_event(clock_.mono_ns(), names[static_cast<int>(final_state)], static_cast<std::int64_t>(points_.size()), "");

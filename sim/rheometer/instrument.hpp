@@ -4,6 +4,11 @@
 // points it measures, the error queue and the fault switches. Independent of drivers/: this file
 // implements the instrument's side of the protocol on its own.
 //
+// The oven is one temperature that moves only at a rate: a run first takes it from wherever the
+// last run left it to the program's first temperature at the APPROACH rate (no points meanwhile),
+// and STEPS move between temperatures at that rate too. Between runs the oven holds its
+// temperature; *RST, SAMPLE and ABORT do not move it.
+//
 // Time: experiment time from a core Clock (ScaledSteadyClock(speed) in the real program). Points
 // are produced lazily: every command first advances the run to the clock's present, so the
 // simulator needs no timer thread and runs at any speed.
@@ -12,6 +17,7 @@
 #include <cstdio>
 #include <deque>
 #include <mutex>
+#include <optional>
 #include <random>
 #include <string>
 #include <string_view>
@@ -53,7 +59,8 @@ public:
   static constexpr std::size_t max_line_bytes = 1024;          // docs/rheometer-protocol.md
   static constexpr std::size_t error_queue_capacity = 16;      // docs/rheometer-protocol.md
   static constexpr double settle_per_point_s = 0.5;            // docs: settling per point
-  static constexpr double step_travel_K_per_min = 20.0;        // docs: STEPS travel rate
+  static constexpr double default_approach_K_per_min = 20.0;   // docs: APPROACH after *RST
+  static constexpr double room_temperature_K = 295.15;         // the oven at power-on
 
   SimulatedRheometer(const Clock& clock, SampleState state, std::uint64_t seed);
 
@@ -97,6 +104,14 @@ private:
     double from_K = 0, to_K = 0, rate_K_per_min = 0;        // RAMP
     std::vector<double> step_temperatures_K;                // STEPS
     double soak_s = 0;
+    double approach_K_per_min = default_approach_K_per_min;  // APPROACH
+  };
+
+  /// A corner of the run's temperature program: the oven is at T_K at t_s (experiment seconds
+  /// since START) and moves linearly to the next corner.
+  struct ProgramCorner {
+    double t_s = 0;
+    double T_K = 0;
   };
 
   // One reply per command; each returns the reply text.
@@ -107,6 +122,7 @@ private:
   std::string command_cycles(const std::vector<std::string>& params);
   std::string command_ramp(const std::vector<std::string>& params);
   std::string command_steps(const std::vector<std::string>& params);
+  std::string command_approach(const std::vector<std::string>& params);
   std::string command_start();
   std::string command_abort();
   std::string query_status();
@@ -115,13 +131,15 @@ private:
   std::string error_reply(int code, const std::string& message);
 
   // The run: lazily produced points.
+  void plan_program(double sweep_s);
   void advance_to_now();
   bool next_slot(double& start_s, double& frequency_Hz);
   double temperature_at(double t_s) const;
   double mean_temperature(double from_s, double to_s) const;
   SimPoint measure(std::int64_t index, double end_s, double frequency_Hz, double mean_T_K);
-  void fire_faults(std::int64_t index);
-  void finish_run(State final_state);
+  void fire_faults(std::int64_t index, double point_end_s);
+  /// Ends the run; the oven holds the temperature it had at `at_s` (default: now).
+  void finish_run(State final_state, std::optional<double> at_s = std::nullopt);
   double run_seconds() const;
   void log_event(std::int64_t mono_ns, std::string_view event, std::int64_t index, std::string_view detail);
 
@@ -137,7 +155,7 @@ private:
   std::int64_t run_start_mono_ns_ = 0;
   std::vector<SimPoint> points_;
   double run_max_T_K_ = 0;
-  double idle_temperature_K_ = 295.0;
+  double oven_K_ = room_temperature_K;  // between runs: where the last run left the oven
   double current_frequency_Hz_ = 0;
   bool sample_lost_ = false;
 
@@ -145,6 +163,8 @@ private:
   double slot_cursor_s_ = 0;      // start of the next point
   std::size_t frequency_cursor_ = 0;
   std::size_t step_cursor_ = 0;
+  std::vector<ProgramCorner> program_;  // T(t) of the run, approach included
+  double approach_end_s_ = 0;     // the oven reached the program's first temperature
   double program_end_s_ = 0;      // ramp: time T reaches to_K
   std::vector<double> step_sweep_start_s_;  // steps: when each sweep starts (after travel + soak)
 

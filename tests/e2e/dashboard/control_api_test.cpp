@@ -186,6 +186,18 @@ TEST_CASE("a DMA queue pauses between sweeps: the running sweep completes, no po
   std::this_thread::sleep_for(std::chrono::seconds(1));  // 100 s of experiment time on hold
   CHECK(ctl("resume").exit_code == 0);
   run.process.wait_for_text("[operator] resumed:", std::chrono::seconds(20));
+  {
+    // Sweep 2 measures once the oven has approached its first temperature (260 K -> 200 K at
+    // 20 K/min: 180 s, ~2 s of wall time at x100); abort only after it has.
+    Db live(db_path);
+    auto second_sweep_points = [&live] {
+      const auto r = live.rows("SELECT COUNT(*) FROM dma_points WHERE step_index = 1");
+      return r.empty() ? 0 : std::stoi(r[0][0]);
+    };
+    const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(20);
+    while (second_sweep_points() == 0 && std::chrono::steady_clock::now() < deadline)
+      std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  }
   CHECK(ctl("abort").exit_code == 0);
   REQUIRE(run.process.wait_exit(std::chrono::seconds(60)) == std::optional<int>(3));
   CHECK(run.process.err().find("DMA sweep 1/3") != std::string::npos);  // the plain progress lines

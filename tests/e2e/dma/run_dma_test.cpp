@@ -128,8 +128,9 @@ TEST_CASE("a queue whose middle sweep fails records the failure with its reason 
 TEST_CASE("SIGINT during a DMA sweep closes the run as aborted, with the partial sweep recorded") {
   TempDir tmp;
   const std::string db_path = tmp.path + "/runs.sqlite";
-  // One sweep of ~1000 experiment seconds at x20: ~50 s of wall time, stopped after 3 s.
-  auto result = run_process({GLASSLAB_BINARY, "run", kFixtures + "short_dma.toml", "--sim", "--speed", "20", "--db",
+  // One sweep of ~1250 experiment seconds (285 s of oven approach from room temperature to 200 K,
+  // then 960 s of ramp) at x200: ~6 s of wall time, stopped after 3 s, inside the ramp.
+  auto result = run_process({GLASSLAB_BINARY, "run", kFixtures + "short_dma.toml", "--sim", "--speed", "200", "--db",
                              db_path, "--quiet"},
                             std::chrono::seconds(60), [](int pid) {
                               std::this_thread::sleep_for(std::chrono::seconds(3));

@@ -1,14 +1,17 @@
 // acquisition/dma against the simulated DHR-3 over loopback TCP: a queue whose middle sweep fails
 // while the others complete, a lost sample detected by modulus collapse, a connection that does
-// not come back, and the schedule-step adapters.
+// not come back, the schedule-step adapters, and the plan of the overnight queue against the time
+// the simulated instrument takes for it.
 #include <doctest/doctest.h>
 
+#include <atomic>
 #include <functional>
 #include <mutex>
 #include <vector>
 
 #include "acquisition/dma/queue_runner.hpp"
 #include "core/clock.hpp"
+#include "schedules/plan.hpp"
 #include "sim/rheometer/instrument.hpp"
 #include "sim/rheometer/server.hpp"
 
@@ -81,6 +84,23 @@ SweepSpec ramp_sweep(const std::string& name, double from_K, double to_K, int st
   step.acquisition_cycles = 3;
   return sweep_from_step(step, step_index, name);
 }
+
+/// Experiment time that moves only when the sweep runner sleeps to its next poll, so a night of
+/// DMA takes seconds of wall time. Atomic: the simulator's server thread reads it.
+class VirtualClock final : public Clock {
+public:
+  std::int64_t mono_ns() const override { return now_ns_.load(); }
+  std::int64_t utc_ns_at(std::int64_t mono_ns) const override { return 1'700'000'000'000'000'000 + mono_ns; }
+  void sleep_until_mono_ns(std::int64_t mono_ns) const override {
+    std::int64_t now = now_ns_.load();
+    while (now < mono_ns && !now_ns_.compare_exchange_weak(now, mono_ns)) {
+    }
+  }
+  double speed() const override { return 1.0; }
+
+private:
+  mutable std::atomic<std::int64_t> now_ns_{0};
+};
 
 SweepOptions fast_polling() {
   SweepOptions o;
@@ -163,9 +183,75 @@ TEST_CASE("an isothermal step becomes STEPS with its soak, durations are estimat
   const SweepSpec spec = sweep_from_step(step, 4);
   CHECK(spec.configuration.geometry.shape == rheometer::Geometry::Shape::three_point_bending);
   CHECK(std::get<rheometer::TemperatureSteps>(spec.configuration.temperature).soak_s == 60);
-  // Two soaks, two sweeps of (0.5 + 3/1) + (0.5 + 3/10) s, one 20 K travel at 20 K/min.
-  CHECK(expected_duration_s(spec.configuration) == doctest::Approx(2 * 60 + 2 * 4.3 + 60));
+  // Two soaks, two sweeps of (0.5 + 3/1) + (0.5 + 3/10) s, one 20 K travel at 20 K/min (the
+  // default approach rate); from an oven at 250 K, 50 K more at 20 K/min before the first soak.
+  CHECK(spec.configuration.approach_rate_K_per_min == 20);
+  CHECK(expected_duration_s(spec.configuration, 300) == doctest::Approx(2 * 60 + 2 * 4.3 + 60));
+  CHECK(expected_duration_s(spec.configuration, 250) == doctest::Approx(2 * 60 + 2 * 4.3 + 60 + 150));
   CHECK(spec.name.find("step 5 dma_isothermal bending") == 0);
   CHECK(service_sample_state("hpt_ln2_stored_ln2") == "HPT");
   CHECK(service_sample_state("as_cast") == "AS_CAST");
+}
+
+TEST_CASE("a schedule's sweeps carry its oven approach rate, a ramp's expected time counts the approach") {
+  schedules::Schedule schedule;
+  schedule.sample.name = "bar";
+  schedule.sample.state = "as_cast";
+  schedules::RheometerConfig rheometer;
+  rheometer.approach_rate_K_per_min = 30;
+  schedule.instruments.rheometer = rheometer;
+  schedules::DmaRampStep ramp;
+  ramp.from_K = 123.15;
+  ramp.to_K = 873.15;
+  ramp.rate_K_per_min = 6;
+  ramp.frequencies_Hz = {1};
+  ramp.delay_cycles = 1;
+  ramp.acquisition_cycles = 1;
+  schedules::Step step;
+  step.label = "cold start";
+  step.body = ramp;
+  schedule.steps = {step};
+  const auto sweeps = sweeps_from_schedule(schedule);
+  REQUIRE(sweeps.size() == 1);
+  CHECK(sweeps[0].configuration.approach_rate_K_per_min == 30);
+  CHECK(sweeps[0].name == "step 1 cold start");
+  CHECK(sweeps[0].sample_state == "as_cast");
+  // After a sweep that ended at 873.15 K: 750 K down at 30 K/min, 750 K up at 6 K/min, one point.
+  CHECK(expected_duration_s(sweeps[0].configuration, 873.15) == doctest::Approx(25 * 60 + 125 * 60 + 2.5));
+  CHECK(expected_duration_s(sweeps[0].configuration, 123.15) == doctest::Approx(125 * 60 + 2.5));
+}
+
+TEST_CASE("the plan of the overnight DMA queue and the simulated DHR-3 agree on its time within 2 %") {
+  // The real schedule, its plan (oven starting at room temperature, 295.15 K, as the simulator's),
+  // and the real queue runner, driver and simulator in virtual time with the runner's own 5 s poll.
+  const auto schedule =
+      schedules::load_schedule_file(std::string(GLASSLAB_SOURCE_DIR) + "/schedules/paper/dma_overnight.toml");
+  const schedules::Plan plan = schedules::make_plan(schedule);
+  VirtualClock clock;
+  sr::SimulatedRheometer instrument(clock, sr::SampleState::as_cast, 23);
+  sr::RheometerServer server(instrument, {"127.0.0.1", 0});
+  server.start_background();
+  rheometer::ClientOptions options;
+  options.port = server.port();
+  rheometer::RheometerClient client(options);
+  VectorRecorder recorder;
+  DmaQueueRunner queue(client, clock, recorder);
+  const QueueSummary summary = queue.run(sweeps_from_schedule(schedule));
+
+  INFO(summary.text());
+  REQUIRE(summary.all_completed());
+  REQUIRE(summary.sweeps.size() == plan.steps.size());
+  for (std::size_t i = 0; i < plan.steps.size(); ++i) {
+    INFO("sweep " << i + 1 << ": planned " << plan.steps[i].duration_s << " s (approach " << plan.steps[i].approach_s
+                  << " s), simulated " << summary.sweeps[i].duration_s << " s");
+    CHECK(summary.sweeps[i].duration_s == doctest::Approx(plan.steps[i].duration_s).epsilon(0.02));
+  }
+  // 12 h planned; an oven that jumped to each sweep's start would make the night ~1.3 h (10 %) shorter.
+  CHECK(plan.total_s == doctest::Approx(43244).epsilon(0.001));
+  CHECK(summary.duration_s == doctest::Approx(plan.total_s).epsilon(0.02));
+  // Sweep 2 starts where sweep 1 ended: 750 K of cooling at the schedule's 30 K/min, measuring nothing.
+  CHECK(plan.steps[1].approach_s == doctest::Approx(1500));
+  const auto second = recorder.points_of(summary.sweeps[1].name);
+  REQUIRE_FALSE(second.empty());
+  CHECK(second.front().T_K < 130);
 }

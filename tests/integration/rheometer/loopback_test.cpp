@@ -96,6 +96,34 @@ TEST_CASE("identify, configure, start, status, data and abort over TCP") {
   client.abort();  // harmless after the run
 }
 
+TEST_CASE("the sweep's APPROACH rate reaches the instrument: the oven moves from where it is, then measures") {
+  Bench bench(1000.0);
+  RheometerClient client(bench.options());
+  SweepConfiguration c = short_ramp(400, 410, 10, {1});
+  c.approach_rate_K_per_min = 50;
+  client.configure(c);
+  client.start();
+  const auto approaching = client.status();
+  CHECK(approaching.running());
+  CHECK(approaching.last_index == 0);
+  CHECK(approaching.frequency_Hz == 0);
+  CHECK(approaching.T_K >= 295.15);
+  CHECK(approaching.T_K < 400);
+  auto points = collect_run(client);
+  REQUIRE_FALSE(points.empty());
+  // From room temperature (295.15 K) at 50 K/min, then one 1 Hz point (0.5 s + 4 cycles).
+  CHECK(points.front().time_s == doctest::Approx((400 - 295.15) / 50 * 60 + 4.5));
+  CHECK(client.status().T_K == doctest::Approx(410));
+  // The next sweep starts from 410 K, where the oven was left, at the rate it sends.
+  c = short_ramp(300, 310, 10, {1});
+  c.approach_rate_K_per_min = 40;
+  client.configure(c);
+  client.start();
+  points = collect_run(client);
+  REQUIRE_FALSE(points.empty());
+  CHECK(points.front().time_s == doctest::Approx((410 - 300) / 40.0 * 60 + 4.5));
+}
+
 TEST_CASE("an instrument fault shows in STATUS? and the error queue") {
   Bench bench(500.0);
   bench.instrument.schedule_fault({sr::FaultKind::instrument_error, 4, 0, 302});

@@ -21,16 +21,18 @@ TEST_CASE("configuration encodes to the documented command lines in order") {
   c.frequencies_Hz = {0.05, 0.5, 3, 7, 15};
   c.delay_cycles = 1;
   c.acquisition_cycles = 3;
+  c.approach_rate_K_per_min = 30;
   c.temperature = TemperatureRamp{123.15, 473.15, 5};
   const auto lines = protocol::encode_configuration(c);
-  REQUIRE(lines.size() == 7);
+  REQUIRE(lines.size() == 8);
   CHECK(lines[0] == "MODE BENDING\n");
   CHECK(lines[1] == "GEOM 3PB,20,4,1\n");
   CHECK(lines[2] == "STRAIN 0.01\n");
   CHECK(lines[3] == "FORCE 0.5\n");
   CHECK(lines[4] == "FREQ 0.05,0.5,3,7,15\n");
   CHECK(lines[5] == "CYCLES 1,3\n");
-  CHECK(lines[6] == "RAMP 123.15,473.15,5\n");
+  CHECK(lines[6] == "APPROACH 30\n");  // before the program it applies to
+  CHECK(lines[7] == "RAMP 123.15,473.15,5\n");
 
   c.mode = Mode::torsion;
   c.geometry.shape = Geometry::Shape::rectangular;
@@ -38,7 +40,10 @@ TEST_CASE("configuration encodes to the documented command lines in order") {
   const auto steps = protocol::encode_configuration(c);
   CHECK(steps[0] == "MODE TORSION\n");
   CHECK(steps[1] == "GEOM RECT,20,4,1\n");
-  CHECK(steps[6] == "STEPS 300,350.5,120\n");
+  CHECK(steps[6] == "APPROACH 30\n");
+  CHECK(steps[7] == "STEPS 300,350.5,120\n");
+  // A configuration that does not say sends the service's own default.
+  CHECK(protocol::encode_configuration(SweepConfiguration{})[6] == "APPROACH 20\n");
 }
 
 TEST_CASE("DATA? query and non-finite numbers") {

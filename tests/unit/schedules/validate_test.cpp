@@ -179,6 +179,26 @@ TEST_CASE("validate() checks instruments, xrd frame counts and strain") {
   CHECK(text.find("warning: step[3].strain_pct: above 1 %") != std::string::npos);
 }
 
+TEST_CASE("the oven approach rate must be one the rheometer service takes (APPROACH 0.1..50 K/min)") {
+  Schedule s = minimal_stage_schedule();
+  s.instruments.rheometer = RheometerConfig{};
+  for (double rate : {0.1, 20.0, 50.0}) {
+    s.instruments.rheometer->approach_rate_K_per_min = rate;
+    CHECK_FALSE(has_errors(validate(s)));
+  }
+  for (double rate : {0.0, 0.05, 55.0}) {
+    s.instruments.rheometer->approach_rate_K_per_min = rate;
+    const std::string text = format_diagnostics(validate(s));
+    CAPTURE(text);
+    CHECK(text.find("instruments.rheometer.approach_rate_K_per_min: outside the rheometer service's APPROACH range "
+                    "0.1..50 K/min") != std::string::npos);
+  }
+  s.instruments.rheometer->envelope.max_rate_K_per_min = 25;
+  s.instruments.rheometer->approach_rate_K_per_min = 30;
+  CHECK(format_diagnostics(validate(s)).find("approach_rate_K_per_min: above the rheometer envelope: max_rate_K_per_min = "
+                                             "25 K/min (30)") != std::string::npos);
+}
+
 TEST_CASE("a DMA point wider than 5 K of the ramp is warned about") {
   Schedule s = minimal_stage_schedule();
   s.instruments.rheometer = RheometerConfig{};
