@@ -54,7 +54,7 @@ double minutes_to_s(double delta_K, double rate_K_per_min) {
 }
 
 /// DMA points measured during a continuous ramp of duration_s, frequencies taken in turn; a point
-/// counts when its (delay + acquisition) cycles complete before the ramp ends.
+/// counts when its settling and (delay + acquisition) cycles complete before the ramp ends.
 int points_during_ramp(const DmaRampStep& ramp, double duration_s) {
   const double sweep_s = sweep_duration_s(ramp.frequencies_Hz, ramp.delay_cycles, ramp.acquisition_cycles);
   if (!(sweep_s > 0)) return 0;
@@ -62,7 +62,7 @@ int points_during_ramp(const DmaRampStep& ramp, double duration_s) {
   int points = clamped_count(whole_sweeps * static_cast<double>(ramp.frequencies_Hz.size()));
   double remaining_s = duration_s - whole_sweeps * sweep_s;
   for (double f : ramp.frequencies_Hz) {
-    remaining_s -= (ramp.delay_cycles + ramp.acquisition_cycles) / f;
+    remaining_s -= kRheometerSettlePerPoint_s + (ramp.delay_cycles + ramp.acquisition_cycles) / f;
     if (remaining_s < -1e-9) break;
     points = saturating_add(points, 1);
   }
@@ -187,7 +187,7 @@ private:
 double sweep_duration_s(const std::vector<double>& frequencies_Hz, int delay_cycles, int acquisition_cycles) {
   double total_s = 0;
   for (double f : frequencies_Hz)
-    if (f > 0) total_s += (delay_cycles + acquisition_cycles) / f;
+    if (f > 0) total_s += kRheometerSettlePerPoint_s + (delay_cycles + acquisition_cycles) / f;
   return total_s;
 }
 

@@ -39,7 +39,7 @@ struct Plan {
 /// Walks the schedule tracking the stage and the rheometer oven separately; both start at
 /// initial_K. Ramps: |ΔT|/rate. Holds: |ΔT|/approach rate + duration. DMA ramps: oven approach to
 /// from_K at the rheometer's approach rate + |ΔT|/rate. DMA isothermal: per temperature approach +
-/// soak + Σ_f (delay + acquisition cycles)/f.
+/// soak + Σ_f (settling + (delay + acquisition cycles)/f).
 Plan make_plan(const Schedule& schedule, double initial_stage_K = 295.15, double initial_oven_K = 295.15);
 
 /// A table with units, one line per step, and the total as h:mm:ss.
@@ -49,7 +49,11 @@ std::string format_plan(const Plan& plan);
 /// (31,700 years) "1e+300 s". Counts in a plan saturate at INT_MAX.
 std::string format_hms(double seconds);
 
-/// Seconds for one sweep over the frequencies: Σ (delay + acquisition cycles) / f.
+/// The rheometer service settles this long at each frequency change, before a point's cycles
+/// (docs/rheometer-protocol.md, "Timing"; the simulated DHR-3 does the same).
+inline constexpr double kRheometerSettlePerPoint_s = 0.5;
+
+/// Seconds for one sweep over the frequencies: Σ (settling + (delay + acquisition cycles) / f).
 double sweep_duration_s(const std::vector<double>& frequencies_Hz, int delay_cycles, int acquisition_cycles);
 
 /// Whole frames of exposure_s, one every period_s, that fit in window_s (capped by frame_count).

@@ -6,12 +6,11 @@
 
 #include <fmt/format.h>
 
+#include "schedules/plan.hpp"
+
 namespace glasslab::acquisition::dma {
 
 namespace {
-
-// The service's per-point settling (docs/rheometer-protocol.md, "Timing").
-constexpr double settle_per_point_s = 0.5;
 
 /// Seconds to move delta_K at rate_K_per_min.
 double travel_s(double delta_K, double rate_K_per_min) { return std::abs(delta_K) / rate_K_per_min * 60.0; }
@@ -110,8 +109,7 @@ std::vector<SweepSpec> sweeps_from_schedule(const schedules::Schedule& schedule)
 }
 
 double expected_duration_s(const rheometer::SweepConfiguration& c, double oven_K) {
-  double sweep_s = 0;
-  for (double f : c.frequencies_Hz) sweep_s += settle_per_point_s + (c.delay_cycles + c.acquisition_cycles) / f;
+  const double sweep_s = schedules::sweep_duration_s(c.frequencies_Hz, c.delay_cycles, c.acquisition_cycles);
   if (const auto* ramp = std::get_if<rheometer::TemperatureRamp>(&c.temperature))
     return travel_s(ramp->from_K - oven_K, c.approach_rate_K_per_min) +
            travel_s(ramp->to_K - ramp->from_K, ramp->rate_K_per_min) + sweep_s;

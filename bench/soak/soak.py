@@ -74,7 +74,7 @@ def stage_schedule(cycles: int, hold_s: int) -> str:
     return "\n".join(text) + "\n"
 
 
-SHORT_DMA = """# The short soak's DMA item (bench/soak/soak.py): two sweeps, about 40 minutes.
+SHORT_DMA = """# The short soak's DMA item (bench/soak/soak.py): two sweeps, about 55 minutes with the oven's approaches.
 [schedule]
 title = "soak: two short DMA sweeps"
 operator = "soak"

@@ -101,18 +101,18 @@ TEST_CASE("DMA ramp: oven approach + |ΔT|/rate, points from the per-frequency c
   CHECK(plan.steps[0].on_rheometer);
 
   double sweep_s = 0;
-  for (double f : ramp.frequencies_Hz) sweep_s += (ramp.delay_cycles + ramp.acquisition_cycles) / f;
+  for (double f : ramp.frequencies_Hz) sweep_s += 0.5 + (ramp.delay_cycles + ramp.acquisition_cycles) / f;  // settling
   CHECK(sweep_duration_s(ramp.frequencies_Hz, ramp.delay_cycles, ramp.acquisition_cycles) == doctest::Approx(sweep_s));
   // Count by walking the sweep point by point until the ramp's time runs out.
   int points = 0;
   for (double t = 0;; ++points) {
-    t += (ramp.delay_cycles + ramp.acquisition_cycles) / ramp.frequencies_Hz[points % ramp.frequencies_Hz.size()];
+    t += 0.5 + (ramp.delay_cycles + ramp.acquisition_cycles) / ramp.frequencies_Hz[points % ramp.frequencies_Hz.size()];
     if (t > ramp_s + 1e-9) break;
   }
   CHECK(plan.steps[0].expected_dma_points == points);
 }
 
-TEST_CASE("DMA isothermal: per temperature approach + soak + Σ (delay+acq)/f") {
+TEST_CASE("DMA isothermal: per temperature approach + soak + Σ (settling + (delay+acq)/f)") {
   Schedule s;
   s.title = "iso";
   s.instruments.rheometer = RheometerConfig{};
@@ -127,7 +127,7 @@ TEST_CASE("DMA isothermal: per temperature approach + soak + Σ (delay+acq)/f") 
   step.body = iso;
   s.steps.push_back(step);
   const Plan plan = make_plan(s, 295.15, 280);
-  const double sweep_s = 5 / 0.5 + 5 / 2.0;
+  const double sweep_s = (0.5 + 5 / 0.5) + (0.5 + 5 / 2.0);  // 0.5 s settling per point
   const double approach_s = (20 + 20 + 20) / 10.0 * 60;  // 280 -> 300 -> 320 -> 340 K
   CHECK(plan.steps[0].duration_s == doctest::Approx(approach_s + 3 * (120 + sweep_s)));
   CHECK(plan.steps[0].expected_dma_points == 6);
