@@ -339,3 +339,62 @@ TEST_CASE("a window of more than 101 readings uses every k-th, the newest always
   REQUIRE(trip);
   CHECK(trip->value == doctest::Approx(65).epsilon(0.03));
 }
+
+TEST_CASE("a starved poller's readings do not fake a rate: readings 6 ms apart, three in the window") {
+  // Recorded in a dry run at x250 beside four busy loops (poll_Hz 1, 0.67 Hz achieved), cooling
+  // at 20 K/min: after a stall the poller sent two T 6 ms apart, 0.1 K apart on the wire. The
+  // median of the three readings of the last 5 s measured -514 K/min from them.
+  const std::vector<std::pair<double, double>> readings = {
+      {0.642, 245.65},  {1.121, 245.45},  {3.116, 244.85},  {4.121, 244.45},  {5.459, 244.05},
+      {6.121, 243.75},  {8.117, 243.15},  {10.642, 242.35}, {12.634, 241.65}, {14.116, 241.15},
+      {16.117, 240.45}, {18.635, 239.65}, {20.116, 239.15}, {20.122, 239.15}, {22.642, 238.35},
+      {24.115, 237.85}, {24.121, 237.75}, {27.115, 236.75}, {27.121, 236.85}, {29.640, 236.05}};
+  InterlockRules rules(StageSafetyLimits{});
+  for (const auto& [t_s, T_K] : readings) {
+    CAPTURE(t_s);
+    CHECK_FALSE(rules.evaluate(reading_at(t_s, T_K)).trip);
+    if (const auto rate = rules.measured_rate_K_per_min()) CHECK(*rate == doctest::Approx(-20).epsilon(0.5));
+  }
+  SUBCASE("nor hide one: a burst of four readings within 20 ms, equal on the wire, on a -50 K/min ramp") {
+    InterlockRules cooling(StageSafetyLimits{});
+    std::vector<double> times;
+    for (int i = 0; i < 8; ++i) times.push_back(i * 1.7);
+    for (int i = 0; i < 4; ++i) times.push_back(8 * 1.7 + 0.9 + i * 0.006);
+    for (double t_s : times) cooling.evaluate(reading_at(t_s, on_the_wire(400 - 50 * t_s / 60.0)));
+    CHECK(cooling.measured_rate_K_per_min().value() == doctest::Approx(-50).epsilon(0.1));
+  }
+}
+
+TEST_CASE("with three or four readings in rate_window_s the window reaches back to six: two displaced ones are set aside") {
+  // Readings 1.7 s apart (a slow poll_Hz, or a starved poller): three in 5 s, six in 8.5 s.
+  constexpr double kSpacing_s = 1.7;
+  for (int count : {1, 2})
+    for (int first = 3; first <= 12; ++first) {
+      CAPTURE(count);
+      CAPTURE(first);
+      InterlockRules rules(StageSafetyLimits{});
+      std::optional<InterlockTrip> trip;
+      for (int i = 0; i <= 25 && !trip; ++i) {
+        double T_K = on_the_wire(300 + 10 * i * kSpacing_s / 60.0);
+        if (i == first || (count == 2 && i == first + 2)) T_K += 25;
+        trip = rules.evaluate(reading_at(i * kSpacing_s, T_K)).trip;
+        if (const auto rate = rules.measured_rate_K_per_min()) CHECK(std::abs(*rate - 10) < 3);
+      }
+      CHECK_FALSE(trip);
+    }
+  SUBCASE("and a runaway trips within half that span and two readings") {
+    for (double to_K_per_min : {200.0, -200.0}) {
+      InterlockRules rules(StageSafetyLimits{});
+      const double onset_s = 10 * kSpacing_s + 0.4;
+      std::optional<double> latency_s;
+      for (int i = 0; i <= 40 && !latency_s; ++i) {
+        const double t_s = i * kSpacing_s;
+        const double T_K = 300 + 10 * std::min(t_s, onset_s) / 60.0 + to_K_per_min * std::max(0.0, t_s - onset_s) / 60.0;
+        if (rules.evaluate(reading_at(t_s, on_the_wire(T_K))).trip) latency_s = t_s - onset_s;
+      }
+      CAPTURE(to_K_per_min);
+      REQUIRE(latency_s);
+      CHECK(*latency_s <= 5 * kSpacing_s / 2 + 2 * kSpacing_s);
+    }
+  }
+}
