@@ -1,7 +1,9 @@
 #include "acquisition/safety/interlock_rules.hpp"
 
+#include <algorithm>
 #include <cmath>
 #include <limits>
+#include <vector>
 
 #include <fmt/format.h>
 
@@ -15,9 +17,46 @@ constexpr int kPowerSurge = 0x04;
 // The rate needs this many readings spanning at least half the window, so a window emptied by a
 // gap in the readings does not produce a rate from two points.
 constexpr std::size_t kMinRatePoints = 3;
+// The window reaches further back than rate_window_s (at most twice as far) to hold this many
+// readings: with fewer a median cannot set a displaced reading aside, and a poller starved by a
+// loaded host in a fast dry run, or a slow poll_Hz, leaves three or four in rate_window_s. Six
+// readings may hold two displaced ones.
+constexpr std::size_t kRobustRatePoints = 6;
+// Two readings closer than this fraction of rate_window_s give no slope: their difference is the
+// wire's 0.1 K, not the rate (after a stall the poller may send two T 6 ms apart: 1000 K/min).
+constexpr double kMinPairSpacingFraction = 0.01;
+// The repeated median costs n² slopes: beyond this many readings (a window longer than 10 s at
+// 10 Hz) it uses every k-th reading back from the newest, which keeps it near 10⁴ slopes a reading.
+constexpr std::size_t kMaxRatePoints = 101;
 
 std::string_view safe_state_name(linkam::SafeState state) {
   return state == linkam::SafeState::hold ? "hold (O)" : "stop (E)";
+}
+
+/// The median of `values` (reordered); the mean of the two middle ones for an even count.
+double median_of(std::vector<double>& values) {
+  const auto middle = values.begin() + static_cast<std::ptrdiff_t>(values.size() / 2);
+  std::nth_element(values.begin(), middle, values.end());
+  if (values.size() % 2 == 1) return *middle;
+  return 0.5 * (*middle + *std::max_element(values.begin(), middle));
+}
+
+/// Siegel's repeated median slope (Biometrika 69, 1982): for each reading the median of its slopes
+/// to every other at least min_spacing_s away, then the median of those. Fewer than half the
+/// readings, placed anywhere and displaced by any amount, cannot move it outside the slopes of the
+/// others. K per second.
+template <typename Point>
+double repeated_median_slope_K_per_s(const std::vector<Point>& points, double min_spacing_s) {
+  std::vector<double> slopes, medians;
+  slopes.reserve(points.size());
+  medians.reserve(points.size());
+  for (const auto& from : points) {
+    slopes.clear();
+    for (const auto& to : points)
+      if (std::abs(to.t_s - from.t_s) >= min_spacing_s) slopes.push_back((to.T_K - from.T_K) / (to.t_s - from.t_s));
+    if (!slopes.empty()) medians.push_back(median_of(slopes));
+  }
+  return median_of(medians);
 }
 }  // namespace
 
@@ -143,35 +182,30 @@ std::optional<InterlockTrip> InterlockRules::check_temperature(const StageReadin
 std::optional<InterlockTrip> InterlockRules::check_rate(const StageReading& r) {
   const double t_s = static_cast<double>(r.t_mono_ns) * 1e-9;
   window_.push_back({t_s, r.T_K});
-  while (!window_.empty() && window_.front().t_s < t_s - limits_.rate_window_s) window_.pop_front();
+  while (!window_.empty() && window_.front().t_s < t_s - limits_.rate_window_s &&
+         (window_.size() > kRobustRatePoints || window_.front().t_s < t_s - 2 * limits_.rate_window_s))
+    window_.pop_front();
   const auto rate = measured_rate_K_per_min();
   if (!rate) return std::nullopt;
   const double limit = limits_.max_rate_K_per_min + limits_.rate_margin_K_per_min;
   if (std::abs(*rate) <= limit) return std::nullopt;
   return make_trip(InterlockKind::over_rate, r, std::abs(*rate), limit, "K/min",
-                   fmt::format("{} at {:+.1f} K/min measured over {:g} s; envelope max_rate_K_per_min {:g} K/min + "
-                               "rate_margin_K_per_min {:g} K/min",
-                               *rate > 0 ? "heating" : "cooling", *rate, limits_.rate_window_s,
+                   fmt::format("{} at {:+.1f} K/min, the repeated-median slope of {} readings over {:.1f} s; envelope "
+                               "max_rate_K_per_min {:g} K/min + rate_margin_K_per_min {:g} K/min",
+                               *rate > 0 ? "heating" : "cooling", *rate, window_.size(),
+                               window_.back().t_s - window_.front().t_s,
                                limits_.max_rate_K_per_min, limits_.rate_margin_K_per_min));
 }
 
 std::optional<double> InterlockRules::measured_rate_K_per_min() const {
   if (window_.size() < kMinRatePoints) return std::nullopt;
   if (window_.back().t_s - window_.front().t_s < 0.5 * limits_.rate_window_s) return std::nullopt;
-  // Least-squares slope, times taken relative to the first point for precision.
-  const double t0 = window_.front().t_s;
-  double mean_t = 0, mean_T = 0;
-  for (const auto& p : window_) mean_t += p.t_s - t0, mean_T += p.T_K;
-  mean_t /= static_cast<double>(window_.size());
-  mean_T /= static_cast<double>(window_.size());
-  double s_tt = 0, s_tT = 0;
-  for (const auto& p : window_) {
-    const double dt = p.t_s - t0 - mean_t;
-    s_tt += dt * dt;
-    s_tT += dt * (p.T_K - mean_T);
-  }
-  if (s_tt <= 0) return std::nullopt;
-  return s_tT / s_tt * 60.0;
+  // The newest reading always counts: it is the one a runaway shows first.
+  const std::size_t stride = (window_.size() + kMaxRatePoints - 1) / kMaxRatePoints;
+  std::vector<Point> points;
+  points.reserve(window_.size() / stride + 1);
+  for (std::size_t back = 0; back < window_.size(); back += stride) points.push_back(window_[window_.size() - 1 - back]);
+  return repeated_median_slope_K_per_s(points, kMinPairSpacingFraction * limits_.rate_window_s) * 60.0;
 }
 
 }  // namespace glasslab::acquisition::safety

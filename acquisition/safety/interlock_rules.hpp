@@ -9,8 +9,12 @@
 //   - EB1 bit0 (cooling rate cannot be held) and the policy says stop_run (default: warn),
 //   - T above envelope max_K + over_temperature_margin_K, or below min_K − margin,
 //   - |measured rate| above envelope max_rate_K_per_min + rate_margin_K_per_min, the rate being
-//     the least-squares slope of the readings of the last rate_window_s (one noisy reading
-//     cannot fake a rate: at 10 Hz the 0.1 K resolution alone would be 60 K/min between two).
+//     the repeated-median slope of the readings of the last rate_window_s (reaching back to six
+//     readings when it holds fewer): a slope over seconds, not between two readings (at 10 Hz the
+//     0.1 K resolution alone would be 60 K/min between two), and a median, so a reading that
+//     stands for a later moment (a host stall between its stamp and its reply in a fast dry run)
+//     cannot fake a rate, while a real runaway shows once half the window has seen it: within
+//     rate_window_s/2 + 2 poll periods (docs/reliability.md, "Stage interlocks").
 // EB1 bits 3..5 ("no exit 300", "both stages", RS-232 link error) are recorded by the driver and
 // do not trip: they say nothing about the sample's temperature.
 #include <cstdint>
@@ -80,7 +84,9 @@ public:
   /// Evaluates one valid reading (t_mono_ns increasing). A trip is reported every time its
   /// condition holds; latching is the monitor's job.
   Verdict evaluate(const StageReading& reading);
-  /// The least-squares rate over the window, once the window holds rate_window_s of readings.
+  /// The repeated-median rate over the window (K/min), once the window holds at least three
+  /// readings spanning half of rate_window_s. The window is the last rate_window_s, reaching back
+  /// (at most twice as far) to hold six readings.
   std::optional<double> measured_rate_K_per_min() const;
   /// Forgets the readings of the rate window: after a disturbance of the line a stale reply may
   /// stand for a fresh one (docs/reliability.md, "Gaps"), so no rate is fitted across it.
