@@ -18,7 +18,9 @@ speed=${GLASSLAB_SPEED:-200}
 
 run() {  # run SCHEDULE SPEED -> prints the run id (the last stdout line of `glasslab run`)
   local id
-  id=$("$glasslab" run "$1" --sim --speed "$2" --db "$db" | tee /dev/stderr | tail -n 1)
+  # stdout is echoed to stderr through the inherited descriptor: `tee /dev/stderr` would reopen a
+  # redirected log file and truncate what was written before it.
+  id=$("$glasslab" run "$1" --sim --speed "$2" --db "$db" | tee >(cat >&2) | tail -n 1)
   echo "$id"
 }
 
