@@ -75,8 +75,7 @@ schedules::Schedule stored_schedule(const acquisition::RunInfo& info) {
 struct StoredEnd {
   std::optional<double> last_stage_K;
   int next_frame_index = 0;
-  int frames = 0, frames_ok = 0;
-  std::int64_t dma_points = 0;
+  acquisition::control::RecordCounts recorded;
   std::int64_t last_mono_ns = 0;
 };
 
@@ -87,18 +86,15 @@ StoredEnd stored_end(acquisition::RunReader& reader, const acquisition::RunInfo&
       "SELECT T_K FROM stage_readings WHERE run_id = ?1 AND (error_bits & 2) = 0 ORDER BY t_mono_ns DESC LIMIT 1");
   last_T.bind(1, info.id);
   if (last_T.step()) end.last_stage_K = last_T.column_optional_double(0);
-  auto frames = db.prepare("SELECT coalesce(max(frame_index) + 1, 0) FROM frames WHERE run_id = ?1");
+  auto frames = db.prepare(
+      "SELECT coalesce(max(frame_index) + 1, 0), count(*), coalesce(sum(status = 'ok'), 0), "
+      "(SELECT count(*) FROM dma_points WHERE run_id = ?1) FROM frames WHERE run_id = ?1");
   frames.bind(1, info.id);
-  if (frames.step()) end.next_frame_index = static_cast<int>(frames.column_int(0));
-  auto counts = db.prepare(
-      "SELECT (SELECT count(*) FROM frames WHERE run_id = ?1), "
-      "(SELECT count(*) FROM frames WHERE run_id = ?1 AND status = 'ok'), "
-      "(SELECT count(*) FROM dma_points WHERE run_id = ?1)");
-  counts.bind(1, info.id);
-  if (counts.step()) {
-    end.frames = static_cast<int>(counts.column_int(0));
-    end.frames_ok = static_cast<int>(counts.column_int(1));
-    end.dma_points = counts.column_int(2);
+  if (frames.step()) {
+    end.next_frame_index = static_cast<int>(frames.column_int(0));
+    end.recorded.frames = static_cast<int>(frames.column_int(1));
+    end.recorded.frames_ok = static_cast<int>(frames.column_int(2));
+    end.recorded.dma_points = frames.column_int(3);
   }
   auto last = db.prepare(
       "SELECT max(t) FROM (SELECT max(t_mono_ns) AS t FROM stage_readings WHERE run_id = ?1 "
@@ -131,9 +127,7 @@ int resume_run(ResumeRequest request) {
     const StoredEnd end = stored_end(reader, info);
     resume.last_mono_ns = end.last_mono_ns;
     resume.first_frame_index = end.next_frame_index;
-    resume.stored_frames = end.frames;
-    resume.stored_frames_ok = end.frames_ok;
-    resume.stored_dma_points = end.dma_points;
+    resume.recorded = end.recorded;
     // The T95 simulator accepts 77..873.15 K at power-on.
     if (options.simulate && end.last_stage_K) resume.stage_start_K = std::clamp(*end.last_stage_K, 77.0, 873.15);
     options.schedule_path = info.schedule_path;

@@ -315,9 +315,7 @@ int execute_run(const schedules::Schedule& schedule, const RunOptions& options) 
   }
   namespace control = acquisition::control;
   control::LiveStatusBoard board(clock);
-  if (options.resume)
-    board.count_earlier_records(options.resume->stored_frames, options.resume->stored_frames_ok,
-                                options.resume->stored_dma_points);
+  if (options.resume) board.count_earlier_records(options.resume->recorded);
   ProgressPrinter printer(stderr, board, options.quiet);
   OperatorTee recorder(store, board, printer);
   control::RunControl run_control(recorder, clock, &g_abort_requested);

@@ -29,8 +29,7 @@ struct ResumeOptions {
   std::int64_t last_mono_ns = 0;          ///< the run's last record: the resumed clock goes on after it
   std::optional<double> stage_start_K;    ///< --sim: the simulated stage starts where the last reading was
   int first_frame_index = 0;              ///< frames continue their numbering
-  int stored_frames = 0, stored_frames_ok = 0;  ///< the live status counts the run's frames, not this process's
-  std::int64_t stored_dma_points = 0;
+  acquisition::control::RecordCounts recorded;  ///< the live status counts the run's frames, not this process's
 };
 
 struct RunOptions {

@@ -74,11 +74,11 @@ void LiveStatusBoard::on_progress(const RunProgress& p) {
   engine_faults_ = p.faults;
 }
 
-void LiveStatusBoard::count_earlier_records(int frames, int frames_ok, std::int64_t dma_points) {
+void LiveStatusBoard::count_earlier_records(const RecordCounts& earlier) {
   std::lock_guard lock(mutex_);
-  status_.frames += frames;
-  status_.frames_ok += frames_ok;
-  status_.dma_points += dma_points;
+  status_.frames += earlier.frames;
+  status_.frames_ok += earlier.frames_ok;
+  status_.dma_points += earlier.dma_points;
 }
 
 void LiveStatusBoard::on_frame(const FrameRecord& frame) {

@@ -54,6 +54,12 @@ struct LiveStatus {
 
 nlohmann::json to_json(const LiveStatus& status);
 
+/// What a run recorded before this process (a resumed run), so its counts are the run's.
+struct RecordCounts {
+  int frames = 0, frames_ok = 0;
+  std::int64_t dma_points = 0;
+};
+
 class LiveStatusBoard {
 public:
   /// `control` (may be null) supplies the control state of each snapshot.
@@ -70,7 +76,7 @@ public:
   void on_progress(const RunProgress& progress);
   /// A resumed run: what the run recorded before this process, so frames and DMA points count
   /// the run's, not the process's.
-  void count_earlier_records(int frames, int frames_ok, std::int64_t dma_points);
+  void count_earlier_records(const RecordCounts& earlier);
   void on_frame(const FrameRecord& frame);
   void on_frame_analysis(const FrameAnalysis& analysis);
   void on_dma_sweep_start(int sweep_number, int sweep_count, const std::string& name, int step_index);

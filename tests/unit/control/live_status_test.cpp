@@ -87,7 +87,7 @@ TEST_CASE("frames, the last Seq with its temperature, faults and the control sta
 TEST_CASE("a resumed run counts the frames and DMA points its earlier processes recorded") {
   ManualClock clock;
   LiveStatusBoard board(clock);
-  board.count_earlier_records(12, 11, 340);
+  board.count_earlier_records({12, 11, 340});
   FrameRecord frame;
   frame.index = 12;  // frames number on after the last stored index
   frame.status = "ok";
