@@ -1,5 +1,6 @@
 // Eqs. 1 and 2 of the paper with the community's integration conventions (see seq.hpp).
 #include "analysis/seq.hpp"
+#include "analysis/seq_simd.hpp"
 
 #include <algorithm>
 #include <cmath>
@@ -8,19 +9,8 @@
 
 #include <fmt/format.h>
 
-// The hot loop of Eq. 2 is one natural log per grid point. glibc's libmvec has vector logs
-// (_ZGVbN2v_log, _ZGVdN4v_log, _ZGVeN8v_log; <= 4 ulp) that g++ calls from a vectorised loop when
-// `log` is declared as a SIMD function, which glibc's <math.h> does only under -ffast-math; that
-// would also let the compiler reorder the sums. So this one declaration is made here, and seq.cpp
-// is compiled with -fno-math-errno -fno-trapping-math (analysis/CMakeLists.txt), which change no
-// value: log need not set errno, and the select in integrand_block may compute both of its arms.
-// target_clones builds the block for AVX-512, AVX2 and baseline x86-64; the loader picks one.
-#if defined(__GNUC__) && !defined(__clang__) && defined(__x86_64__)
-extern "C" double log(double) noexcept __attribute__((simd("notinbranch")));
-#define GLASSLAB_TARGET_CLONES __attribute__((target_clones("avx512f", "avx2", "default")))
-#else
-#define GLASSLAB_TARGET_CLONES
-#endif
+// The integrand and the trapezoid's sum (one division and, away from g = 1, one log per point)
+// are vectorised with Highway in seq_simd.cpp; here, the grid's edges and the bookkeeping.
 
 namespace glasslab::analysis {
 namespace {
@@ -39,8 +29,7 @@ std::optional<std::size_t> find_first_peak(std::span<const double> r_A, std::spa
   const auto first = static_cast<std::size_t>(std::upper_bound(r_A.begin(), r_A.end(), r_lo) - r_A.begin());
   const auto last = static_cast<std::size_t>(std::upper_bound(r_A.begin(), r_A.end(), r_search_max) - r_A.begin());
   if (first >= last) return std::nullopt;
-  std::size_t best = first;
-  for (std::size_t i = first + 1; i < last; ++i) best = G[i] > G[best] ? i : best;
+  const std::size_t best = index_of_first_max(G.data(), first, last);
   if (G[best] <= 0) return std::nullopt;
   return best;
 }
@@ -121,40 +110,11 @@ Rho0Fit fit_rho0(std::span<const double> r_A, std::span<const double> G_per_A2,
 
 namespace {
 
-/// One block of the trapezoid: f_i = [g ln g - g + 1] r_i^2 (r_i^2 where g < kSeqGFloor) for
-/// points with r_i > 0 into f[1..n] (f[0] holds the point before the block), in the scalar
-/// formula's operation order (g = G / (4 pi rho0) / r + 1), then the sum of
-/// (f[i-1] + f[i]) (r_i - r_{i-1}) over the block. The sum is a SIMD reduction (partial sums per
-/// lane, `omp simd`): its order differs from a running sum by ~1e-16 relative.
-GLASSLAB_TARGET_CLONES
-double twice_trapezoid_block(const double* __restrict r, const double* __restrict G, double inv_4pi_rho0,
-                             std::size_t n, std::size_t first_with_g, double* __restrict f) {
-  for (std::size_t i = first_with_g; i < n; ++i) {
-    const double g = G[i] * inv_4pi_rho0 / r[i] + 1.0;
-    const double value = (g * ::log(std::max(g, kSeqGFloor)) - g + 1.0) * r[i] * r[i];
-    f[1 + i] = g < kSeqGFloor ? r[i] * r[i] : value;
-  }
-  double sum = 0;
-#pragma omp simd reduction(+ : sum)
-  for (std::size_t i = 1; i < n; ++i) sum += (f[i] + f[1 + i]) * (r[i] - r[i - 1]);
-  return sum;
-}
-
-/// Points where r does not increase (r_i <= r_{i-1}, or NaN): one vectorised pass.
-GLASSLAB_TARGET_CLONES
-std::size_t count_not_increasing(const double* r, std::size_t n) {
-  std::size_t count = 0;
-#pragma omp simd reduction(+ : count)
-  for (std::size_t i = 1; i < n; ++i) count += !(r[i] > r[i - 1]) ? 1 : 0;
-  return count;
-}
-
-/// The integrand at one point, as integrand_block (for the partial segment past r_max).
+/// The integrand at one point, as twice_trapezoid_block (for the partial segment past r_max).
 double integrand_at(double r, double G, double inv_4pi_rho0, double r_min_A) {
   if (r <= 0) return 0;
   if (r < r_min_A) return r * r;
-  const double g = G * inv_4pi_rho0 / r + 1.0;
-  return g < kSeqGFloor ? r * r : (g * std::log(g) - g + 1.0) * r * r;
+  return seq_integrand_r2_at(r, G, inv_4pi_rho0);
 }
 
 }  // namespace
@@ -166,21 +126,19 @@ double seq_integral_A3(std::span<const double> r_A, std::span<const double> G_pe
   const double* G = G_per_A2.data();
   // Points with r <= r_max; the trapezoid runs from r = 0 (integrand 0 there: the r^2 factor).
   const auto end = static_cast<std::size_t>(std::upper_bound(r_A.begin(), r_A.end(), r_max_A) - r_A.begin());
-  // Blocks small enough to stay in L1: the integrand of a block, then its trapezoid share.
-  constexpr std::size_t kBlock = 512;
-  double f[kBlock + 1];
-  double twice_sum = 0, last_r = 0, last_f = 0;  // the point before the block (r = 0, f = 0 at first)
-  for (std::size_t start = 0; start < end; start += kBlock) {
-    const std::size_t n = std::min(kBlock, end - start);
-    f[0] = last_f;
-    std::size_t k = 0;  // points at r = 0 (f = 0) or inside the excluded volume r < r_min (f = r^2)
-    for (; k < n && (r[start + k] <= 0 || r[start + k] < r_min_A); ++k) f[1 + k] = r[start + k] <= 0 ? 0.0 : r[start + k] * r[start + k];
-    twice_sum += twice_trapezoid_block(r + start, G + start, inv_4pi_rho0, n, k, f);
-    twice_sum += (f[0] + f[1]) * (r[start] - last_r);
-    last_r = r[start + n - 1];
-    last_f = f[n];
+  // Points at r = 0 (f = 0) or inside the excluded volume r < r_min (f = r^2) come first: r increases.
+  const auto first_with_g = static_cast<std::size_t>(
+      std::partition_point(r_A.begin(), r_A.begin() + static_cast<std::ptrdiff_t>(end),
+                           [&](double radius) { return radius <= 0 || radius < r_min_A; }) - r_A.begin());
+  double twice_sum = 0;
+  for (std::size_t i = 0; i < first_with_g; ++i) {  // the share sum f_i (r_{i+1} - r_{i-1}), r_{-1} = 0
+    const double weight = (i + 1 < end ? r[i + 1] : r[i]) - (i > 0 ? r[i - 1] : 0.0);
+    twice_sum += integrand_at(r[i], G[i], inv_4pi_rho0, r_min_A) * weight;
   }
+  twice_sum += seq_twice_trapezoid_share(r, G, inv_4pi_rho0, first_with_g, end);
+  const double last_r = end > 0 ? r[end - 1] : 0.0;
   if (end < r_A.size() && r_max_A > last_r) {  // partial last segment up to r_max, integrand interpolated
+    const double last_f = end > 0 ? integrand_at(r[end - 1], G[end - 1], inv_4pi_rho0, r_min_A) : 0.0;
     const double f_next = integrand_at(r[end], G[end], inv_4pi_rho0, r_min_A);
     const double fraction = (r_max_A - last_r) / (r[end] - last_r);
     const double f_at_max = last_f + fraction * (f_next - last_f);
@@ -201,7 +159,7 @@ double seq_kB_per_atom(std::span<const double> r_A, std::span<const double> G_pe
 SeqResult compute_seq(std::span<const double> r_A, std::span<const double> G_per_A2,
                       const SeqOptions& options, std::optional<double> header_rpoly_A) {
   check_grid(r_A, G_per_A2);
-  if (count_not_increasing(r_A.data(), r_A.size()) > 0) {  // the index and value only when it fails
+  if (!grid_increases(r_A.data(), r_A.size())) {  // the index and value only when it fails
     for (std::size_t i = 1; i < r_A.size(); ++i) {
       if (!(r_A[i] > r_A[i - 1])) {
         throw std::invalid_argument(fmt::format("r does not increase at index {} (r = {})", i, r_A[i]));

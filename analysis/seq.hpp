@@ -76,9 +76,9 @@ struct SeqResult {
 
 /// Integral of Eq. 2 without the prefactor: Int_0^rmax f(r) dr by the trapezoid rule from r = 0,
 /// f = [g ln g - g + 1] r^2 (r^2 where g < 1e-10 or r < r_min). A partial last segment up to r_max
-/// uses the linearly interpolated integrand. r must be increasing and >= 0. The log is vectorised
-/// (glibc libmvec) and the sum taken in four partial sums: within ~1e-15 relative of the scalar
-/// running sum.
+/// uses the linearly interpolated integrand. r must be increasing and >= 0. The integrand and the sum
+/// are vectorised (Highway, seq_simd.hpp), the sum taken per point as f_i (r_{i+1} - r_{i-1})
+/// in per-lane partial sums: within ~1e-14 relative of the scalar running trapezoid.
 double seq_integral_A3(std::span<const double> r_A, std::span<const double> G_per_A2, double rho0_per_A3,
                        double r_min_A, double r_max_A);
 

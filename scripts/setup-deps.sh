@@ -6,7 +6,7 @@ set -euo pipefail
 packages=(
   build-essential cmake pkg-config git
   libserialport-dev libusb-1.0-0-dev libsqlite3-dev sqlite3
-  libboost-dev libboost-system-dev libeigen3-dev libfftw3-dev
+  libboost-dev libboost-system-dev libeigen3-dev libfftw3-dev libhwy-dev
   libspdlog-dev libfmt-dev nlohmann-json3-dev libtomlplusplus-dev libcli11-dev
   doctest-dev libbenchmark-dev gnuplot-nox
   python3 python3-numpy python3-scipy
