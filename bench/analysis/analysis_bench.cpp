@@ -114,7 +114,7 @@ double seconds_of_best(int repeats, double min_window_s, const auto& work) {
 }
 
 int compare_with_reference(const std::string& inputs_dir, const std::string& reference, const std::string& python) {
-  const double seq_s = seconds_of_best(200, 0.5, [] { benchmark::DoNotOptimize(compute_seq(g_inputs.frames.front(), bench_seq_options())); });
+  const double seq_s = seconds_of_best(200, 1.0, [] { benchmark::DoNotOptimize(compute_seq(g_inputs.frames.front(), bench_seq_options())); });
   WholeRun ours;
   const double run_s = seconds_of_best(5, 0.0, [&] { ours = whole_run(g_inputs); });
   const std::string command = fmt::format("'{}' '{}' '{}'", python, reference, inputs_dir);
