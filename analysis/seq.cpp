@@ -110,7 +110,7 @@ Rho0Fit fit_rho0(std::span<const double> r_A, std::span<const double> G_per_A2,
 
 namespace {
 
-/// The integrand at one point, as twice_trapezoid_block (for the partial segment past r_max).
+/// The integrand at one point, for the excluded-volume prefix and the partial segment past r_max.
 double integrand_at(double r, double G, double inv_4pi_rho0, double r_min_A) {
   if (r <= 0) return 0;
   if (r < r_min_A) return r * r;
@@ -131,9 +131,8 @@ double seq_integral_A3(std::span<const double> r_A, std::span<const double> G_pe
       std::partition_point(r_A.begin(), r_A.begin() + static_cast<std::ptrdiff_t>(end),
                            [&](double radius) { return radius <= 0 || radius < r_min_A; }) - r_A.begin());
   double twice_sum = 0;
-  for (std::size_t i = 0; i < first_with_g; ++i) {  // the share sum f_i (r_{i+1} - r_{i-1}), r_{-1} = 0
-    const double weight = (i + 1 < end ? r[i + 1] : r[i]) - (i > 0 ? r[i - 1] : 0.0);
-    twice_sum += integrand_at(r[i], G[i], inv_4pi_rho0, r_min_A) * weight;
+  for (std::size_t i = 0; i < first_with_g; ++i) {  // the same share sum as the kernel's
+    twice_sum += integrand_at(r[i], G[i], inv_4pi_rho0, r_min_A) * trapezoid_share_width(r, i, end);
   }
   twice_sum += seq_twice_trapezoid_share(r, G, inv_4pi_rho0, first_with_g, end);
   const double last_r = end > 0 ? r[end - 1] : 0.0;

@@ -62,8 +62,9 @@ HWY_INLINE V integrand_r2(D d, V r, V G, V inv_4pi_rho0) {
 
 double SeqTwiceTrapezoidShare(const double* HWY_RESTRICT r, const double* HWY_RESTRICT G, double inv_4pi_rho0,
                               std::size_t first, std::size_t end) {
-  const auto weight_at = [&](std::size_t i) { return (i + 1 < end ? r[i + 1] : r[i]) - (i > 0 ? r[i - 1] : 0.0); };
-  const auto scalar_term = [&](std::size_t i) { return seq_integrand_r2_at(r[i], G[i], inv_4pi_rho0) * weight_at(i); };
+  const auto scalar_term = [&](std::size_t i) {
+    return seq_integrand_r2_at(r[i], G[i], inv_4pi_rho0) * trapezoid_share_width(r, i, end);
+  };
   const hn::ScalableTag<double> d;
   const std::size_t lanes = hn::Lanes(d);
   double sum = 0;

@@ -30,6 +30,11 @@ double seq_integrand_r2_at(double r_A, double G_per_A2, double inv_4pi_rho0);
 double seq_twice_trapezoid_share(const double* r_A, const double* G_per_A2, double inv_4pi_rho0,
                                  std::size_t first, std::size_t end);
 
+/// r_{i+1} - r_{i-1}: the width point i carries in seq_twice_trapezoid_share's sum.
+inline double trapezoid_share_width(const double* r_A, std::size_t i, std::size_t end) {
+  return (i + 1 < end ? r_A[i + 1] : r_A[i]) - (i > 0 ? r_A[i - 1] : 0.0);
+}
+
 /// True when r_i > r_{i-1} for every i in [1, n) (false on NaN).
 bool grid_increases(const double* r_A, std::size_t n);
 
