@@ -49,10 +49,6 @@ std::string sample_suffix(const std::string& label, const std::string& state) {
   return fmt::format(", sample {} ({})", label.empty() ? "-" : label, state);
 }
 
-double minutes_to_s(double delta_K, double rate_K_per_min) {
-  return rate_K_per_min > 0 ? std::abs(delta_K) / rate_K_per_min * 60 : 0;
-}
-
 /// DMA points measured during a continuous ramp of duration_s, frequencies taken in turn; a point
 /// counts when its settling and (delay + acquisition) cycles complete before the ramp ends.
 int points_during_ramp(const DmaRampStep& ramp, double duration_s) {
@@ -119,7 +115,7 @@ private:
     out.start_K = stage_K_;
     out.end_K = hold.temperature_K;
     const double rate = stage_approach_rate(hold);
-    out.approach_s = minutes_to_s(hold.temperature_K - stage_K_, rate);
+    out.approach_s = travel_time_s(hold.temperature_K - stage_K_, rate);
     out.duration_s = out.approach_s + hold.duration_s;
     out.description = fmt::format("hold {} K for {}", num(hold.temperature_K), human_duration(hold.duration_s));
     if (out.approach_s > 0)
@@ -132,7 +128,7 @@ private:
   void plan_ramp(const RampStep& ramp, const Step& step, PlanStep& out) {
     out.start_K = stage_K_;
     out.end_K = ramp.to_K;
-    out.duration_s = minutes_to_s(ramp.to_K - stage_K_, ramp.rate_K_per_min);
+    out.duration_s = travel_time_s(ramp.to_K - stage_K_, ramp.rate_K_per_min);
     out.description = fmt::format("ramp {} K → {} K at {} K/min", num(stage_K_), num(ramp.to_K), num(ramp.rate_K_per_min));
     if (step.xrd) add_frames(*step.xrd, out.duration_s, out);
     stage_K_ = ramp.to_K;
@@ -147,8 +143,8 @@ private:
     out.on_rheometer = true;
     out.start_K = ramp.from_K;
     out.end_K = ramp.to_K;
-    out.approach_s = minutes_to_s(ramp.from_K - oven_K_, oven_approach_rate());
-    const double ramp_s = minutes_to_s(ramp.to_K - ramp.from_K, ramp.rate_K_per_min);
+    out.approach_s = travel_time_s(ramp.from_K - oven_K_, oven_approach_rate());
+    const double ramp_s = travel_time_s(ramp.to_K - ramp.from_K, ramp.rate_K_per_min);
     out.duration_s = out.approach_s + ramp_s;
     out.expected_dma_points = points_during_ramp(ramp, ramp_s);
     out.description = fmt::format("DMA {} {} K → {} K at {} K/min, {}, {} % strain", to_string(ramp.mode),
@@ -164,7 +160,7 @@ private:
     out.end_K = iso.temperatures_K.empty() ? oven_K_ : iso.temperatures_K.back();
     const double sweep_s = sweep_duration_s(iso.frequencies_Hz, iso.delay_cycles, iso.acquisition_cycles);
     for (double t : iso.temperatures_K) {
-      const double approach_s = minutes_to_s(t - oven_K_, oven_approach_rate());
+      const double approach_s = travel_time_s(t - oven_K_, oven_approach_rate());
       out.approach_s += approach_s;
       out.duration_s += approach_s + iso.soak_s + sweep_s;
       oven_K_ = t;
@@ -189,6 +185,10 @@ double sweep_duration_s(const std::vector<double>& frequencies_Hz, int delay_cyc
   for (double f : frequencies_Hz)
     if (f > 0) total_s += kRheometerSettlePerPoint_s + (delay_cycles + acquisition_cycles) / f;
   return total_s;
+}
+
+double travel_time_s(double delta_K, double rate_K_per_min) {
+  return rate_K_per_min > 0 ? std::abs(delta_K) / rate_K_per_min * 60 : 0;
 }
 
 int frames_in_window(const XrdAcquisition& xrd, double window_s) {

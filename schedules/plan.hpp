@@ -56,6 +56,9 @@ inline constexpr double kRheometerSettlePerPoint_s = 0.5;
 /// Seconds for one sweep over the frequencies: Σ (settling + (delay + acquisition cycles) / f).
 double sweep_duration_s(const std::vector<double>& frequencies_Hz, int delay_cycles, int acquisition_cycles);
 
+/// Seconds to move |delta_K| at rate_K_per_min (0 for a rate <= 0): approaches and ramps alike.
+double travel_time_s(double delta_K, double rate_K_per_min);
+
 /// Whole frames of exposure_s, one every period_s, that fit in window_s (capped by frame_count).
 int frames_in_window(const XrdAcquisition& xrd, double window_s);
 

@@ -1,7 +1,6 @@
 #include "acquisition/dma/sweep_runner.hpp"
 
 #include <algorithm>
-#include <cmath>
 #include <optional>
 
 #include <fmt/format.h>
@@ -11,9 +10,6 @@
 namespace glasslab::acquisition::dma {
 
 namespace {
-
-/// Seconds to move delta_K at rate_K_per_min.
-double travel_s(double delta_K, double rate_K_per_min) { return std::abs(delta_K) / rate_K_per_min * 60.0; }
 
 rheometer::Mode to_mode(schedules::DmaMode mode) {
   return mode == schedules::DmaMode::torsion ? rheometer::Mode::torsion : rheometer::Mode::bending;
@@ -111,12 +107,12 @@ std::vector<SweepSpec> sweeps_from_schedule(const schedules::Schedule& schedule)
 double expected_duration_s(const rheometer::SweepConfiguration& c, double oven_K) {
   const double sweep_s = schedules::sweep_duration_s(c.frequencies_Hz, c.delay_cycles, c.acquisition_cycles);
   if (const auto* ramp = std::get_if<rheometer::TemperatureRamp>(&c.temperature))
-    return travel_s(ramp->from_K - oven_K, c.approach_rate_K_per_min) +
-           travel_s(ramp->to_K - ramp->from_K, ramp->rate_K_per_min) + sweep_s;
+    return schedules::travel_time_s(ramp->from_K - oven_K, c.approach_rate_K_per_min) +
+           schedules::travel_time_s(ramp->to_K - ramp->from_K, ramp->rate_K_per_min) + sweep_s;
   const auto& steps = std::get<rheometer::TemperatureSteps>(c.temperature);
   double total = 0;
   for (double T_K : steps.temperatures_K) {
-    total += travel_s(T_K - oven_K, c.approach_rate_K_per_min) + steps.soak_s + sweep_s;
+    total += schedules::travel_time_s(T_K - oven_K, c.approach_rate_K_per_min) + steps.soak_s + sweep_s;
     oven_K = T_K;
   }
   return total;
