@@ -321,7 +321,10 @@ int execute_run(const schedules::Schedule& schedule, const RunOptions& options) 
   control::RunControl run_control(recorder, clock, &g_abort_requested);
   board.set_control(&run_control);
   stop_when_the_store_fails(store, run_control);
-  if (dma && !stage) board.set_plan(schedules::make_plan(schedule));
+  // Until the DMA part has read the oven's temperature (run_dma.cpp): from room temperature.
+  if (dma && !stage)
+    board.set_plan(schedules::make_plan(schedule, schedules::kRoomTemperature_K, schedules::kRoomTemperature_K,
+                                        options.resume ? static_cast<std::size_t>(options.resume->plan.start_step) : 0));
 
   nlohmann::json configuration{{"simulated", options.simulate},
                                {"speed", options.speed},

@@ -26,6 +26,7 @@
 #include "app/sim_process.hpp"
 #include "core/error.hpp"
 #include "drivers/rheometer/client.hpp"
+#include "schedules/plan.hpp"
 
 namespace glasslab::app {
 
@@ -57,7 +58,7 @@ nlohmann::json summary_json(const dma::QueueSummary& s) {
 class DmaPartImpl final : public DmaPart {
 public:
   DmaPartImpl(const schedules::Schedule& schedule, const RunOptions& options, std::int64_t clock_origin_ns)
-      : sweeps_(dma::sweeps_from_schedule(schedule)) {
+      : schedule_(schedule), sweeps_(dma::sweeps_from_schedule(schedule)) {
     if (options.resume) resume_from(*options.resume);
     config_ = schedule.instruments.rheometer.value_or(schedules::RheometerConfig{});
     if (options.simulate) {
@@ -134,6 +135,15 @@ private:
     client.connect();
     record_event(context, acquisition::EventLevel::info, "connected",
                  fmt::format("rheometer {}: {}", client.description(), client.identify()));
+    // The time left the panel and the dashboard show, from where the oven is now: a resumed queue,
+    // or one started on a warm oven, approaches its first sweep from there, not from room temperature.
+    const double oven_K = client.status().T_K;
+    const schedules::Plan plan = schedules::make_plan(schedule_, schedules::kRoomTemperature_K, oven_K, first_step_);
+    context.status.set_plan(plan);
+    const double left_s = plan.total_s - (first_step_ < plan.steps.size() ? plan.steps[first_step_].start_s : plan.total_s);
+    record_event(context, acquisition::EventLevel::info, "plan",
+                 fmt::format("{} steps, {} planned from step {} with the oven at {:.2f} K", plan.steps.size(),
+                             schedules::format_hms(left_s), first_step_ + 1, oven_K));
 
     auto on_fit = [&context](const std::string& sweep, const nlohmann::json& fits) {
       context.store.record_analysis_result(context.run_id, "dma_fit", sweep, fits.dump());
@@ -179,6 +189,7 @@ private:
   /// `glasslab resume`: the sweeps before the resume point are not run again; those that had
   /// started and run again get a new name, so their points are not mixed with the first attempt's.
   void resume_from(const ResumeOptions& resume) {
+    first_step_ = static_cast<std::size_t>(std::max(resume.plan.start_step, 0));
     std::erase_if(sweeps_, [&](const dma::SweepSpec& s) { return s.step_index < resume.plan.start_step; });
     const int resumes = resume.plan.state.resumes + 1;
     for (auto& sweep : sweeps_)
@@ -192,6 +203,8 @@ private:
     acquisition::record_event(context.recorder, context.clock, level, "rheometer", kind, message);
   }
 
+  const schedules::Schedule& schedule_;  // execute_run's, alive for the whole run
+  std::size_t first_step_ = 0;            // a resumed run's first step
   std::vector<dma::SweepSpec> sweeps_;
   schedules::RheometerConfig config_;
   std::unique_ptr<SimProcess> simulator_;

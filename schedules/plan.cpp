@@ -67,8 +67,8 @@ int points_during_ramp(const DmaRampStep& ramp, double duration_s) {
 
 class Planner {
 public:
-  Planner(const Schedule& schedule, double stage_K, double oven_K)
-      : s_(schedule), stage_K_(stage_K), oven_K_(oven_K) {}
+  Planner(const Schedule& schedule, double stage_K, double oven_K, std::size_t first_step)
+      : s_(schedule), initial_stage_K_(stage_K), initial_oven_K_(oven_K), first_step_(first_step) {}
 
   Plan run() {
     Plan plan;
@@ -76,6 +76,10 @@ public:
     plan.sample = s_.sample.state.empty() ? s_.sample.name : fmt::format("{} ({})", s_.sample.name, s_.sample.state);
     double clock_s = 0;
     for (std::size_t i = 0; i < s_.steps.size(); ++i) {
+      if (i == first_step_) {  // where the measured temperatures apply (step 0, or a resume's first)
+        stage_K_ = initial_stage_K_;
+        oven_K_ = initial_oven_K_;
+      }
       PlanStep step = plan_step(s_.steps[i]);
       step.index = i;
       step.start_s = clock_s;
@@ -174,8 +178,11 @@ private:
   }
 
   const Schedule& s_;
-  double stage_K_;
-  double oven_K_;
+  double initial_stage_K_;
+  double initial_oven_K_;
+  std::size_t first_step_;
+  double stage_K_ = kRoomTemperature_K;  // before first_step_: the steps an earlier run took
+  double oven_K_ = kRoomTemperature_K;
 };
 
 }  // namespace
@@ -199,8 +206,8 @@ int frames_in_window(const XrdAcquisition& xrd, double window_s) {
   return std::max(frames, 0);
 }
 
-Plan make_plan(const Schedule& schedule, double initial_stage_K, double initial_oven_K) {
-  return Planner(schedule, initial_stage_K, initial_oven_K).run();
+Plan make_plan(const Schedule& schedule, double initial_stage_K, double initial_oven_K, std::size_t first_step) {
+  return Planner(schedule, initial_stage_K, initial_oven_K, first_step).run();
 }
 
 std::string format_hms(double seconds) {

@@ -36,11 +36,18 @@ struct Plan {
   int total_dma_points = 0;
 };
 
-/// Walks the schedule tracking the stage and the rheometer oven separately; both start at
-/// initial_K. Ramps: |ΔT|/rate. Holds: |ΔT|/approach rate + duration. DMA ramps: oven approach to
+/// Where the stage and the oven are assumed to start when nothing measured says otherwise.
+inline constexpr double kRoomTemperature_K = 295.15;
+
+/// Walks the schedule tracking the stage and the rheometer oven separately, from
+/// initial_stage_K and initial_oven_K. Ramps: |ΔT|/rate. Holds: |ΔT|/approach rate + duration. DMA ramps: oven approach to
 /// from_K at the rheometer's approach rate + |ΔT|/rate. DMA isothermal: per temperature approach +
 /// soak + Σ_f (settling + (delay + acquisition cycles)/f).
-Plan make_plan(const Schedule& schedule, double initial_stage_K = 295.15, double initial_oven_K = 295.15);
+/// `first_step` > 0 plans a resumed run: the temperatures given are the instruments' at that step's
+/// start, and its approach is planned from them; the steps before it keep their places on the time
+/// line, planned from room temperature.
+Plan make_plan(const Schedule& schedule, double initial_stage_K = kRoomTemperature_K,
+               double initial_oven_K = kRoomTemperature_K, std::size_t first_step = 0);
 
 /// A table with units, one line per step, and the total as h:mm:ss.
 std::string format_plan(const Plan& plan);

@@ -98,12 +98,12 @@ RunStop RunEngine::execute(control::RunControl& control) {
     const auto first = poller_.wait_for_reading_after(0, std::chrono::seconds(10));
     if (!first) throw DeviceError(poller_.fatal_error().value_or("no status reading from the stage within 10 s"));
     last_sequence_ = first->sequence;
-    plan_ = schedules::make_plan(schedule_, first->reading.T_K);
-    log_event(EventLevel::info, "plan",
-              fmt::format("{} steps, planned {:.0f} s from {:.2f} K", schedule_.steps.size(), plan_.total_s,
-                          first->reading.T_K));
-    StepOutcome outcome{true, ExitStatus::success, ""};
     const auto first_step = static_cast<std::size_t>(std::max(first_step_, 0));
+    plan_ = schedules::make_plan(schedule_, first->reading.T_K, schedules::kRoomTemperature_K, first_step);
+    log_event(EventLevel::info, "plan",
+              fmt::format("{} steps, planned {:.0f} s from {:.2f} K at step {}", schedule_.steps.size(), plan_.total_s,
+                          first->reading.T_K, first_step + 1));
+    StepOutcome outcome{true, ExitStatus::success, ""};
     for (std::size_t i = first_step; i < schedule_.steps.size() && outcome.completed; ++i)
       outcome = run_step(schedule_.steps[i], static_cast<int>(i), control);
     stop.status = outcome.status;

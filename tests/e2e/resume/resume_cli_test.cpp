@@ -148,6 +148,12 @@ TEST_CASE("a DMA queue killed inside its second item resumes there; item 1 is no
   Db db(db_path);
   CHECK(db.scalar("SELECT exit_status FROM runs WHERE id = 1") == "success");
   CHECK(db.scalar("SELECT message FROM events WHERE kind = 'resume'").find("restarts at step 2/3") != std::string::npos);
+  // Each process planned its time left from the oven it found: the resumed one from step 2, with
+  // the new simulated oven at room temperature (not where item 1 left it, 260 K).
+  const auto plans = db.rows("SELECT message FROM events WHERE kind = 'plan' AND source = 'rheometer' ORDER BY id");
+  REQUIRE(plans.size() == 2);
+  CHECK(plans[0][0].find("from step 1 with the oven at 29") != std::string::npos);
+  CHECK(plans[1][0].find("from step 2 with the oven at 29") != std::string::npos);
   // Item 1 measured once; item 2's first attempt kept apart from its repeat; item 3 once.
   CHECK(count(db, "(SELECT DISTINCT sweep FROM dma_points WHERE step_index = 0)") == 1);
   CHECK(count(db, "(SELECT DISTINCT sweep FROM dma_points WHERE step_index = 1)") == 2);

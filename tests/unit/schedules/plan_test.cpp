@@ -1,6 +1,8 @@
 // Plan durations computed from the schedule's own numbers (the paper's profile and DMA sweeps).
 #include <doctest/doctest.h>
 
+#include <cmath>
+
 #include "fixture_helpers.hpp"
 #include "schedules/plan.hpp"
 #include "schedules/schedule.hpp"
@@ -144,4 +146,27 @@ TEST_CASE("overnight DMA queue plans to about twelve hours") {
   CHECK(checkpoints == 4);
   CHECK_FALSE(plan.steps[4].checkpoint);
   CHECK_FALSE(plan.steps[5].checkpoint);
+}
+
+TEST_CASE("a resumed run's plan approaches its first step from the measured temperature") {
+  const Schedule s = paper("dma_overnight.toml");
+  const double rate = s.instruments.rheometer->approach_rate_K_per_min;
+  const Plan whole = make_plan(s);
+  REQUIRE(whole.steps.size() > 3);
+  const auto& third = std::get<DmaRampStep>(s.steps[2].body);
+  const double oven_at_resume_K = 400.0;
+  const Plan resumed = make_plan(s, kRoomTemperature_K, oven_at_resume_K, 2);
+  // The steps an earlier run took keep their places on the time line.
+  CHECK(resumed.steps[1].start_s == doctest::Approx(whole.steps[1].start_s));
+  CHECK(resumed.steps[2].start_s == doctest::Approx(whole.steps[2].start_s));
+  // The first resumed step approaches from the oven as measured, not from where step 2 ended.
+  CHECK(resumed.steps[2].approach_s == doctest::Approx(std::abs(third.from_K - oven_at_resume_K) / rate * 60));
+  CHECK(resumed.steps[2].approach_s != doctest::Approx(whole.steps[2].approach_s));
+  const double shift_s = resumed.steps[2].approach_s - whole.steps[2].approach_s;
+  CHECK(resumed.total_s == doctest::Approx(whole.total_s + shift_s));
+  CHECK(resumed.steps[3].start_s == doctest::Approx(whole.steps[3].start_s + shift_s));
+  // first_step 0 is the plain plan from the given temperatures.
+  const Plan from_warm = make_plan(s, kRoomTemperature_K, oven_at_resume_K, 0);
+  CHECK(from_warm.steps[0].approach_s ==
+        doctest::Approx(std::abs(std::get<DmaRampStep>(s.steps[0].body).from_K - oven_at_resume_K) / rate * 60));
 }
