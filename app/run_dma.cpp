@@ -142,8 +142,8 @@ private:
     context.status.set_plan(plan);
     const double left_s = plan.total_s - (first_step_ < plan.steps.size() ? plan.steps[first_step_].start_s : plan.total_s);
     record_event(context, acquisition::EventLevel::info, "plan",
-                 fmt::format("{} steps, {} planned from step {} with the oven at {:.2f} K", plan.steps.size(),
-                             schedules::format_hms(left_s), first_step_ + 1, oven_K));
+                 fmt::format("{} step{}, {} planned from step {} with the oven at {:.2f} K", plan.steps.size(),
+                             plan.steps.size() == 1 ? "" : "s", schedules::format_hms(left_s), first_step_ + 1, oven_K));
 
     auto on_fit = [&context](const std::string& sweep, const nlohmann::json& fits) {
       context.store.record_analysis_result(context.run_id, "dma_fit", sweep, fits.dump());

@@ -101,8 +101,8 @@ RunStop RunEngine::execute(control::RunControl& control) {
     const auto first_step = static_cast<std::size_t>(std::max(first_step_, 0));
     plan_ = schedules::make_plan(schedule_, first->reading.T_K, schedules::kRoomTemperature_K, first_step);
     log_event(EventLevel::info, "plan",
-              fmt::format("{} steps, planned {:.0f} s from {:.2f} K at step {}", schedule_.steps.size(), plan_.total_s,
-                          first->reading.T_K, first_step + 1));
+              fmt::format("{} step{}, planned {:.0f} s from {:.2f} K at step {}", schedule_.steps.size(),
+                          schedule_.steps.size() == 1 ? "" : "s", plan_.total_s, first->reading.T_K, first_step + 1));
     StepOutcome outcome{true, ExitStatus::success, ""};
     for (std::size_t i = first_step; i < schedule_.steps.size() && outcome.completed; ++i)
       outcome = run_step(schedule_.steps[i], static_cast<int>(i), control);
